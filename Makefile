@@ -1,0 +1,96 @@
+# pincer - build, test, install.
+#
+#   make            build ./pincer
+#   make run        install deps, build, start the gateway on 127.0.0.1:18789
+#   make test       install deps, build, run every test (unit + end-to-end)
+#   make asan       ASan + UBSan build, then the whole test suite against it
+#   make fuzz       build the libFuzzer targets and run each briefly
+#   make install    PREFIX=/usr/local: binary, man page, bash completion
+#   make format     clang-format every source file in place
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := jansson libuv libwebsockets libcrypto
+VERSION := $(shell cat VERSION)
+GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc \
+             -DPINCER_VERSION='"$(VERSION)"' -DPINCER_GITREV='"$(GITREV)"' \
+             $(shell pkg-config --cflags $(PKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lm
+
+BUILD   ?= build
+BIN     ?= pincer
+
+SRCS    := $(sort $(wildcard src/*.c src/*/*.c))
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+
+.PHONY: all deps run test unit e2e asan fuzz install uninstall format clean bench
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+-include $(OBJS:.o=.d)
+
+deps:
+	@scripts/deps.sh
+
+run: deps $(BIN)
+	./$(BIN) gateway run
+
+unit: $(BIN) $(UNIT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory $(BIN) unit
+	@tests/run.sh ./$(BIN) $(BUILD)/tests
+
+asan:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/pincer CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" build-asan/pincer unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run.sh build-asan/pincer build-asan/tests
+
+fuzz:
+	@scripts/deps.sh
+	@scripts/fuzz.sh $(FUZZ_SRCS)
+
+bench: $(BIN)
+	@bench/startup.sh ./$(BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pincer
+	install -m 0644 man/pincer.1 $(DESTDIR)$(PREFIX)/share/man/man1/pincer.1
+	install -m 0644 completion/pincer.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pincer
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pincer $(DESTDIR)$(PREFIX)/share/man/man1/pincer.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pincer
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)
+
+clean:
+	rm -rf build build-asan build-fuzz $(BIN)

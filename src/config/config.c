@@ -1,0 +1,453 @@
+/*
+ * config.c - loading the config file; see config.h.
+ *
+ * The pipeline: read and parse the JSON5 file (recording where every key
+ * is), expand `$include`s depth-first (each included file's positions are
+ * re-rooted at the key that included it), substitute ${VAR}s, check
+ * SecretRef providers, and validate the result against the schema. Every
+ * problem found is reported, not just the first, each with file:line:col.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/env.h"
+#include "config/schema.h"
+#include "config/secrets.h"
+#include "core/fs.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_release(struct config *cfg)
+{
+	json_decref(cfg->root);
+	free(cfg->path);
+	json5_posmap_release(&cfg->pos);
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	config_init(cfg);
+}
+
+/* Keep a file name alive as long as cfg (posmap entries point at it). */
+static const char *config_keep_name(struct config *cfg, const char *name)
+{
+	cfg->files = xgrow(cfg->files, &cfg->afiles, cfg->nfiles + 1, sizeof(*cfg->files));
+	cfg->files[cfg->nfiles] = xstrdup(name);
+	return cfg->files[cfg->nfiles++];
+}
+
+/*
+ * Read and parse one file. `pm` receives its positions (paths relative to
+ * the file's own root). Returns a new reference or NULL with `errs`;
+ * *missing is set (and NULL returned, with no error) when the file does
+ * not exist and `missing` is non-NULL.
+ */
+static json_t *config_parse_file(struct config *cfg, const char *path, struct json5_posmap *pm,
+				 struct buf *errs, bool *missing)
+{
+	struct buf text;
+	struct json5_error jerr;
+	const char *name = cfg ? config_keep_name(cfg, path) : path;
+	json_t *v = NULL;
+
+	buf_init(&text, CONFIG_MAX_FILE_BYTES);
+	if (fs_read_file(path, &text) < 0) {
+		if (errno == ENOENT && missing)
+			*missing = true;
+		else if (errno == E2BIG)
+			buf_printf(errs, "%s: file is larger than %u bytes\n", path,
+				   CONFIG_MAX_FILE_BYTES);
+		else
+			buf_printf(errs, "%s: cannot read: %s\n", path, strerror(errno));
+		goto out;
+	}
+	v = json5_parse(text.p, text.len, name, pm, &jerr);
+	if (!v)
+		buf_printf(errs, "%s:%d:%d: %s\n", path, jerr.line, jerr.col, jerr.text);
+out:
+	buf_release(&text);
+	return v;
+}
+
+/* ==== $include ==== */
+
+struct config_incl {
+	struct config *cfg;
+	struct buf *errs;
+	char *stack[CONFIG_MAX_INCLUDE_DEPTH + 1]; /* realpaths of the files being expanded */
+	int depth;
+	int nerr;
+};
+
+static int config_expand(struct config_incl *ic, json_t *node, const char *file,
+			 struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
+			 struct buf *path);
+
+static void config_incl_error(struct config_incl *ic, const struct json5_posmap *pm,
+			      const char *path, const char *fmt, ...) PRINTF_LIKE(4, 5);
+
+static void config_incl_error(struct config_incl *ic, const struct json5_posmap *pm,
+			      const char *path, const char *fmt, ...)
+{
+	const struct json5_pos *pos = json5_posmap_find(pm, path);
+	va_list ap;
+
+	if (pos)
+		buf_printf(ic->errs, "%s:%d:%d: ", pos->file ? pos->file : "?", pos->line,
+			   pos->col);
+	buf_printf(ic->errs, "%s: ", *path ? path : "<root>");
+	va_start(ap, fmt);
+	buf_vprintf(ic->errs, fmt, ap);
+	va_end(ap);
+	buf_putc(ic->errs, '\n');
+	ic->nerr++;
+}
+
+/*
+ * Load one included file, expand its own includes, and return its value.
+ * Its positions (re-rooted at `at`) are appended to `pm_out`.
+ */
+static json_t *config_include_one(struct config_incl *ic, const char *from_file,
+				  const char *rel, const struct json5_posmap *pm_from,
+				  const char *at_path, struct json5_posmap *pm_out)
+{
+	char *full = fs_resolve_relative(from_file, rel);
+	char real[PATH_MAX];
+	struct json5_posmap own = { 0 }, sub = { 0 };
+	json_t *v = NULL;
+	struct buf root;
+
+	if (!realpath(full, real)) {
+		config_incl_error(ic, pm_from, at_path, "cannot include \"%s\": %s", rel,
+				  strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < ic->depth; i++) {
+		if (!strcmp(ic->stack[i], real)) {
+			config_incl_error(ic, pm_from, at_path, "include cycle: \"%s\" includes itself",
+					  real);
+			goto out;
+		}
+	}
+	if (ic->depth >= CONFIG_MAX_INCLUDE_DEPTH) {
+		config_incl_error(ic, pm_from, at_path, "includes nested deeper than %d",
+				  CONFIG_MAX_INCLUDE_DEPTH);
+		goto out;
+	}
+	v = config_parse_file(ic->cfg, full, &own, ic->errs, NULL);
+	if (!v) {
+		ic->nerr++;
+		goto out;
+	}
+	ic->stack[ic->depth++] = xstrdup(real);
+	buf_init(&root, 64 * 1024);
+	config_expand(ic, v, full, &sub, &own, &root);
+	buf_release(&root);
+	free(ic->stack[--ic->depth]);
+	/* The included file's nested includes first, then its own keys: later entries win. */
+	json5_posmap_merge(pm_out, &sub, at_path);
+	json5_posmap_merge(pm_out, &own, at_path);
+out:
+	json5_posmap_release(&own);
+	json5_posmap_release(&sub);
+	free(full);
+	return v;
+}
+
+/*
+ * Expand every `$include` inside `node` (which came from `file`, whose own
+ * positions are in `pm_own`). Positions of included content are appended
+ * to `pm_out`, rooted at the file's root. Returns the new node to use in
+ * place of `node` (a reference the caller owns), which is `node` itself
+ * unless `node` was a bare {"$include": ...} of a non-object.
+ */
+static int config_expand_value(struct config_incl *ic, json_t **slot, const char *file,
+			       struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
+			       struct buf *path);
+
+static int config_expand(struct config_incl *ic, json_t *node, const char *file,
+			 struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
+			 struct buf *path)
+{
+	json_t *tmp = json_incref(node);
+	int r = config_expand_value(ic, &tmp, file, pm_out, pm_own, path);
+
+	json_decref(tmp);
+	return r;
+}
+
+static int config_expand_value(struct config_incl *ic, json_t **slot, const char *file,
+			       struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
+			       struct buf *path)
+{
+	json_t *node = *slot, *inc;
+	size_t mark = path->len;
+
+	if (json_is_array(node)) {
+		size_t i;
+		json_t *el;
+
+		json_array_foreach(node, i, el)
+		{
+			json_t *cur = json_incref(el);
+
+			jpath_push_index(path, i);
+			config_expand_value(ic, &cur, file, pm_out, pm_own, path);
+			json_array_set(node, i, cur);
+			json_decref(cur);
+			buf_truncate(path, mark);
+		}
+		return 0;
+	}
+	if (!json_is_object(node))
+		return 0;
+
+	/* Children first, so an included object is merged with expanded siblings. */
+	{
+		const char *key;
+		json_t *child;
+		void *tmp;
+
+		json_object_foreach_safe(node, tmp, key, child)
+		{
+			json_t *cur;
+
+			if (!strcmp(key, "$include"))
+				continue;
+			cur = json_incref(child);
+			jpath_push_key(path, key);
+			config_expand_value(ic, &cur, file, pm_out, pm_own, path);
+			json_object_set(node, key, cur);
+			json_decref(cur);
+			buf_truncate(path, mark);
+		}
+	}
+
+	inc = json_object_get(node, "$include");
+	if (!inc)
+		return 0;
+	json_incref(inc);
+	json_object_del(node, "$include");
+	{
+		char incpath[4096];
+		json_t *merged = NULL;
+		size_t n = json_is_array(inc) ? json_array_size(inc) : 1;
+		bool only = json_object_size(node) == 0;
+
+		snprintf(incpath, sizeof(incpath), "%s%s$include", path->p, path->len ? "." : "");
+		if (!json_is_string(inc) && !json_is_array(inc)) {
+			config_incl_error(ic, pm_own, incpath,
+					  "$include must be a path or a list of paths, got %s",
+					  json_kind(inc));
+			goto done;
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_t *item = json_is_array(inc) ? json_array_get(inc, i) : inc;
+			json_t *v;
+
+			if (!json_is_string(item)) {
+				config_incl_error(ic, pm_own, incpath,
+						  "$include entries must be strings, got %s",
+						  json_kind(item));
+				continue;
+			}
+			v = config_include_one(ic, file, json_string_value(item), pm_own, path->p,
+					       pm_out);
+			if (!v)
+				continue;
+			if (json_is_object(v) && (!merged || json_is_object(merged))) {
+				if (!merged)
+					merged = json_object();
+				json_merge_deep(merged, v);
+			} else if (only && n == 1) {
+				merged = json_incref(v);
+			} else {
+				config_incl_error(ic, pm_own, incpath,
+						  "\"%s\" holds %s, but only objects can be merged "
+						  "with other keys",
+						  json_string_value(item), json_kind(v));
+			}
+			json_decref(v);
+		}
+		if (merged && json_is_object(merged)) {
+			/* The including object's own keys override what it included. */
+			json_merge_deep(merged, node);
+			json_object_clear(node);
+			json_object_update(node, merged);
+		} else if (merged) {
+			json_decref(*slot);
+			*slot = json_incref(merged);
+		}
+		json_decref(merged);
+	}
+done:
+	json_decref(inc);
+	return 0;
+}
+
+/* ==== load ==== */
+
+/* Cross-field checks the per-key schema cannot express. */
+static void config_check_providers(const json_t *root, const struct json5_posmap *pm,
+				   struct buf *errs, int *nerr)
+{
+	json_t *providers = jpath_get((json_t *)root, "secrets.providers");
+	const char *alias;
+	json_t *p;
+
+	json_object_foreach(providers, alias, p)
+	{
+		char err[256];
+		struct buf path;
+		const struct json5_pos *pos;
+
+		if (!json_is_object(p) || secret_provider_check(p, err, sizeof(err)) == 0)
+			continue;
+		buf_init(&path, 4096);
+		buf_puts(&path, "secrets.providers");
+		jpath_push_key(&path, alias);
+		pos = json5_posmap_find(pm, path.p);
+		if (pos)
+			buf_printf(errs, "%s:%d:%d: ", pos->file ? pos->file : "?", pos->line,
+				   pos->col);
+		buf_printf(errs, "%s: %s\n", path.p, err);
+		buf_release(&path);
+		(*nerr)++;
+	}
+}
+
+int config_load(struct config *cfg, const char *path, struct buf *errs)
+{
+	struct config_incl ic = { .cfg = cfg, .errs = errs };
+	struct json5_posmap own = { 0 }, sub = { 0 };
+	bool missing = false;
+	char real[PATH_MAX];
+	struct buf root;
+	json_t *v;
+	int nerr = 0;
+
+	cfg->path = xstrdup(path);
+	v = config_parse_file(cfg, path, &own, errs, &missing);
+	if (!v && missing) {
+		cfg->exists = false;
+		cfg->root = json_object();
+		return 0;
+	}
+	if (!v)
+		return -1;
+	cfg->exists = true;
+	if (!json_is_object(v)) {
+		buf_printf(errs, "%s:1:1: the config must be an object, got %s\n", path,
+			   json_kind(v));
+		goto fail;
+	}
+	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
+	buf_init(&root, 64 * 1024);
+	config_expand(&ic, v, path, &sub, &own, &root);
+	buf_release(&root);
+	free(ic.stack[--ic.depth]);
+	json5_posmap_merge(&cfg->pos, &sub, "");
+	json5_posmap_merge(&cfg->pos, &own, "");
+	nerr += ic.nerr;
+
+	if (env_substitute(v, &cfg->pos, errs) < 0)
+		nerr++;
+	nerr += schema_validate(v, &cfg->pos, errs);
+	config_check_providers(v, &cfg->pos, errs, &nerr);
+	if (nerr)
+		goto fail;
+	json5_posmap_release(&own);
+	json5_posmap_release(&sub);
+	cfg->root = v;
+	return 0;
+fail:
+	json5_posmap_release(&own);
+	json5_posmap_release(&sub);
+	json_decref(v);
+	return -1;
+}
+
+json_t *config_read_raw(const char *path, struct buf *errs)
+{
+	bool missing = false;
+	json_t *v = config_parse_file(NULL, path, NULL, errs, &missing);
+
+	if (!v && missing)
+		return json_object();
+	if (v && !json_is_object(v)) {
+		buf_printf(errs, "%s:1:1: the config must be an object, got %s\n", path,
+			   json_kind(v));
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* ==== getters ==== */
+
+json_t *config_get(const struct config *cfg, const char *path)
+{
+	json_t *v = cfg->root ? jpath_get(cfg->root, path) : NULL;
+
+	return v ? v : schema_default(path);
+}
+
+const char *config_get_str(const struct config *cfg, const char *path)
+{
+	return json_string_value(config_get(cfg, path));
+}
+
+long long config_get_int(const struct config *cfg, const char *path)
+{
+	json_t *v = config_get(cfg, path);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v)
+				  : (long long)json_number_value(v);
+}
+
+double config_get_num(const struct config *cfg, const char *path)
+{
+	return json_number_value(config_get(cfg, path));
+}
+
+bool config_get_bool(const struct config *cfg, const char *path)
+{
+	return json_is_true(config_get(cfg, path));
+}
+
+int config_get_secret(const struct config *cfg, const char *path, char **out, char *err,
+		      size_t errlen)
+{
+	json_t *v = config_get(cfg, path);
+
+	*out = NULL;
+	if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
+		return 0;
+	if (secret_resolve(cfg->root, v, out, err, errlen) < 0)
+		return -1;
+	/* From here on the value can never reach a log line. */
+	log_add_secret(*out);
+	return 1;
+}
+
+const char *config_where(const struct config *cfg, const char *path)
+{
+	static char out[PATH_MAX + 32];
+	const struct json5_pos *pos = json5_posmap_find(&cfg->pos, path);
+
+	if (!pos)
+		return NULL;
+	snprintf(out, sizeof(out), "%s:%d:%d", pos->file ? pos->file : "?", pos->line, pos->col);
+	return out;
+}

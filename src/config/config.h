@@ -1,0 +1,72 @@
+/*
+ * config.h - loading the config file and reading values from it.
+ *
+ * config_load reads the JSON5 file, expands `$include`s, substitutes
+ * ${VAR}s and validates the result against the schema. A missing file is
+ * not an error: every key then has its schema default, which is a safe
+ * configuration (loopback bind, token auth, pairing on).
+ *
+ * Readers use the typed getters with a concrete path; they return the
+ * configured value, else the schema default:
+ *
+ *	int port = (int)config_get_int(cfg, "gateway.port");
+ */
+#ifndef PINCER_CONFIG_CONFIG_H
+#define PINCER_CONFIG_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/json5.h"
+
+/* $include nesting deeper than this is an error (it is almost surely a loop). */
+#define CONFIG_MAX_INCLUDE_DEPTH 10
+/* A config file larger than this is refused. */
+#define CONFIG_MAX_FILE_BYTES (4u << 20)
+
+struct config {
+	json_t *root;            /* effective config; {} when the file is missing */
+	char *path;              /* the main config file */
+	bool exists;             /* whether that file was found */
+	struct json5_posmap pos; /* key path -> file:line:col, across includes */
+	char **files;            /* every file read, owned (pos entries point here) */
+	size_t nfiles, afiles;
+};
+
+void config_init(struct config *cfg);
+void config_release(struct config *cfg);
+
+/*
+ * Load `path` into `cfg` (which must be freshly initialized). Returns 0, or
+ * -1 with one line per problem appended to `errs`, each naming file, line,
+ * column and key where they are known. On failure cfg->root is NULL.
+ */
+int config_load(struct config *cfg, const char *path, struct buf *errs);
+
+/*
+ * Read the file as written, without includes, substitution or validation:
+ * what `config set` edits. Returns a new reference, or NULL with `errs`.
+ * A missing file gives an empty object.
+ */
+json_t *config_read_raw(const char *path, struct buf *errs);
+
+/* The value at `path`, else its schema default, else NULL. Borrowed. */
+json_t *config_get(const struct config *cfg, const char *path);
+/* Typed forms; they return `dflt`-like zero values when absent or of another type. */
+const char *config_get_str(const struct config *cfg, const char *path);
+long long config_get_int(const struct config *cfg, const char *path);
+double config_get_num(const struct config *cfg, const char *path);
+bool config_get_bool(const struct config *cfg, const char *path);
+
+/*
+ * Resolve the credential at `path` (a string or a SecretRef). Returns 1 with
+ * a new string in *out, 0 when the key is unset, -1 with `err` on failure.
+ */
+int config_get_secret(const struct config *cfg, const char *path, char **out, char *err,
+		      size_t errlen);
+
+/* "file:line:col" for a key path, or NULL when unknown. Static buffer. */
+const char *config_where(const struct config *cfg, const char *path);
+
+#endif

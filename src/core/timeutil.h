@@ -1,0 +1,22 @@
+/*
+ * timeutil.h - clocks and timestamps.
+ */
+#ifndef PINCER_CORE_TIMEUTIL_H
+#define PINCER_CORE_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall clock, milliseconds since the epoch (what protocol `ts` fields carry). */
+int64_t time_now_ms(void);
+/* Monotonic clock in milliseconds, for durations and timeouts. */
+int64_t time_mono_ms(void);
+/* Monotonic clock in nanoseconds, for benchmarks. */
+uint64_t time_mono_ns(void);
+/*
+ * Format `ms` since the epoch as ISO 8601 UTC with milliseconds,
+ * "2026-11-21T09:26:22.123Z", into `out` (at least 25 bytes).
+ */
+void time_iso8601(int64_t ms, char *out, size_t outlen);
+
+#endif

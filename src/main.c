@@ -1,0 +1,22 @@
+/*
+ * main.c - pincer's command table. Everything else lives in src/cmd/.
+ */
+#include "cmd/cmd.h"
+#include "core/cli.h"
+
+static const struct cmd commands[] = {
+	{ "gateway", cmd_gateway, "run the gateway daemon (WebSocket + HTTP on one port)",
+	  cmd_gateway_usage, cmd_gateway_sub },
+	{ "config", NULL, "read, change and check the configuration", cmd_config_usage,
+	  cmd_config_sub },
+	{ "version", cmd_version, "print version and build information", cmd_version_usage,
+	  NULL },
+	{ "help", cli_cmd_help, "show help for pincer or one of its commands", cli_help_usage,
+	  NULL },
+	{ NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv, commands, PINCER_VERSION);
+}
