@@ -43,7 +43,7 @@ static int cmd_config_load(struct ctx *ctx, struct config *cfg)
 
 	buf_init(&errs, 1 << 20);
 	config_init(cfg);
-	if (config_load(cfg, cli_paths(ctx)->config_path, &errs) < 0) {
+	if (config_open(cfg, cli_paths(ctx), &errs) < 0) {
 		fprintf(stderr, "pincer: invalid config %s:\n", cli_paths(ctx)->config_path);
 		cmd_config_print_errors(&errs);
 		r = 1;
@@ -178,8 +178,7 @@ static int cmd_config_write(struct ctx *ctx, json_t *raw)
 	int r = 1;
 
 	buf_init(&errs, 1 << 20);
-	/* Schema problems in what the file itself now says (includes aside). */
-	if (schema_validate(raw, NULL, &errs)) {
+	if (config_check_tree(p->config_path, raw, &errs)) {
 		fputs("pincer: refusing to write an invalid config:\n", stderr);
 		cmd_config_print_errors(&errs);
 		goto out;
@@ -328,7 +327,7 @@ static int cmd_config_validate(int argc, char **argv, struct ctx *ctx)
 	path = cli_paths(ctx)->config_path;
 	buf_init(&errs, 1 << 20);
 	config_init(&cfg);
-	bad = config_load(&cfg, path, &errs) < 0;
+	bad = config_open(&cfg, cli_paths(ctx), &errs) < 0;
 	if (json) {
 		json_t *o = json_pack("{s:b, s:s, s:b, s:[]}", "valid", !bad, "path", path,
 				      "exists", cfg.exists || bad, "errors");
@@ -358,13 +357,27 @@ static int cmd_config_validate(int argc, char **argv, struct ctx *ctx)
 
 static int cmd_config_schema(int argc, char **argv, struct ctx *ctx)
 {
-	int n = cli_parse(ctx, argc, argv, NULL);
+	bool keys = false;
+	const struct opt opts[] = {
+		{ OPT_FLAG, "keys", 0, &keys, NULL,
+		  "list every key pattern, one per line (agents.list[].id, models.providers.*)" },
+		{ OPT_END },
+	};
+	int n = cli_parse(ctx, argc, argv, opts);
 	const struct cfg_field *row;
 	json_t *o;
 	char *s;
 
 	if (n < 0)
 		return CLI_PARSE_EXIT(n);
+	if (keys) {
+		size_t count;
+		const struct cfg_field *all = schema_fields(&count);
+
+		for (size_t i = 0; i < count; i++)
+			puts(all[i].path);
+		return 0;
+	}
 	if (n > 1)
 		return cli_usage_error(ctx, "expected at most one key path");
 	if (n == 0) {
@@ -434,7 +447,7 @@ const struct cmd cmd_config_sub[] = {
 	  "file:line:col and key path. Exit status 1 when the config is invalid.\n",
 	  NULL },
 	{ "schema", cmd_config_schema, "print the config schema, or one key's entry",
-	  "usage: pincer config schema [<path>]\n"
+	  "usage: pincer config schema [<path> | --keys]\n"
 	  "\n"
 	  "Without a path, print the whole schema as a JSON Schema document. With a\n"
 	  "path, print that key's type, default, allowed values, reload kind and doc.\n",

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config/env.h"
+#include "config/paths.h"
 #include "config/schema.h"
 #include "config/secrets.h"
 #include "core/fs.h"
@@ -120,28 +121,31 @@ static void config_incl_error(struct config_incl *ic, const struct json5_posmap 
  */
 static json_t *config_include_one(struct config_incl *ic, const char *from_file,
 				  const char *rel, const struct json5_posmap *pm_from,
-				  const char *at_path, struct json5_posmap *pm_out)
+				  const char *key_path, const char *at_path,
+				  struct json5_posmap *pm_out)
 {
-	char *full = fs_resolve_relative(from_file, rel);
+	/* "./x" and "x" name the same file; report it without the "./". */
+	const char *clean = rel[0] == '.' && rel[1] == '/' ? rel + 2 : rel;
+	char *full = fs_resolve_relative(from_file, clean);
 	char real[PATH_MAX];
 	struct json5_posmap own = { 0 }, sub = { 0 };
 	json_t *v = NULL;
 	struct buf root;
 
 	if (!realpath(full, real)) {
-		config_incl_error(ic, pm_from, at_path, "cannot include \"%s\": %s", rel,
+		config_incl_error(ic, pm_from, key_path, "cannot include \"%s\": %s", rel,
 				  strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < ic->depth; i++) {
 		if (!strcmp(ic->stack[i], real)) {
-			config_incl_error(ic, pm_from, at_path, "include cycle: \"%s\" includes itself",
-					  real);
+			config_incl_error(ic, pm_from, key_path,
+					  "include cycle: \"%s\" is already being included", real);
 			goto out;
 		}
 	}
 	if (ic->depth >= CONFIG_MAX_INCLUDE_DEPTH) {
-		config_incl_error(ic, pm_from, at_path, "includes nested deeper than %d",
+		config_incl_error(ic, pm_from, key_path, "includes nested deeper than %d",
 				  CONFIG_MAX_INCLUDE_DEPTH);
 		goto out;
 	}
@@ -262,8 +266,8 @@ static int config_expand_value(struct config_incl *ic, json_t **slot, const char
 						  json_kind(item));
 				continue;
 			}
-			v = config_include_one(ic, file, json_string_value(item), pm_own, path->p,
-					       pm_out);
+			v = config_include_one(ic, file, json_string_value(item), pm_own, incpath,
+					       path->p, pm_out);
 			if (!v)
 				continue;
 			if (json_is_object(v) && (!merged || json_is_object(merged))) {
@@ -327,6 +331,18 @@ static void config_check_providers(const json_t *root, const struct json5_posmap
 	}
 }
 
+/* `env.vars` become process environment, as .env files do: never overriding. */
+static void config_export_vars(const json_t *root)
+{
+	json_t *vars = jpath_get((json_t *)root, "env.vars");
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(vars, k, v)
+		if (json_is_string(v) && *k && !strchr(k, '='))
+			setenv(k, json_string_value(v), 0);
+}
+
 int config_load(struct config *cfg, const char *path, struct buf *errs)
 {
 	struct config_incl ic = { .cfg = cfg, .errs = errs };
@@ -361,6 +377,7 @@ int config_load(struct config *cfg, const char *path, struct buf *errs)
 	json5_posmap_merge(&cfg->pos, &own, "");
 	nerr += ic.nerr;
 
+	config_export_vars(v);
 	if (env_substitute(v, &cfg->pos, errs) < 0)
 		nerr++;
 	nerr += schema_validate(v, &cfg->pos, errs);
@@ -376,6 +393,49 @@ fail:
 	json5_posmap_release(&sub);
 	json_decref(v);
 	return -1;
+}
+
+int config_open(struct config *cfg, const struct paths *paths, struct buf *errs)
+{
+	char err[256];
+	char *state_env = fs_join(paths->state_dir, ".env");
+	const char *files[] = { ".env", state_env };
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (env_load_dotenv(files[i], err, sizeof(err)) < 0) {
+			buf_printf(errs, "%s: %s\n", files[i], err);
+			r = -1;
+		}
+	}
+	free(state_env);
+	if (r < 0)
+		return -1;
+	return config_load(cfg, paths->config_path, errs);
+}
+
+int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
+{
+	struct config tmp;
+	struct config_incl ic = { .cfg = &tmp, .errs = errs };
+	struct json5_posmap sub = { 0 }, none = { 0 };
+	json_t *v = json_deep_copy(raw);
+	char real[PATH_MAX];
+	struct buf root;
+	int nerr;
+
+	config_init(&tmp);
+	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
+	buf_init(&root, 64 * 1024);
+	config_expand(&ic, v, path, &sub, &none, &root);
+	buf_release(&root);
+	free(ic.stack[--ic.depth]);
+	nerr = ic.nerr + schema_validate(v, &sub, errs);
+	config_check_providers(v, &sub, errs, &nerr);
+	json5_posmap_release(&sub);
+	json_decref(v);
+	config_release(&tmp);
+	return nerr;
 }
 
 json_t *config_read_raw(const char *path, struct buf *errs)

@@ -1,7 +1,8 @@
 /*
  * config.h - loading the config file and reading values from it.
  *
- * config_load reads the JSON5 file, expands `$include`s, substitutes
+ * config_load reads the JSON5 file, expands `$include`s, exports
+ * `env.vars` (never overriding the process environment), substitutes
  * ${VAR}s and validates the result against the schema. A missing file is
  * not an error: every key then has its schema default, which is a safe
  * configuration (loopback bind, token auth, pairing on).
@@ -45,11 +46,27 @@ void config_release(struct config *cfg);
 int config_load(struct config *cfg, const char *path, struct buf *errs);
 
 /*
+ * What every command does to get its config: load the .env files (./.env,
+ * then <state dir>/.env; the process environment wins over both), then
+ * config_load the config path. Same contract as config_load.
+ */
+struct paths;
+int config_open(struct config *cfg, const struct paths *paths, struct buf *errs);
+
+/*
  * Read the file as written, without includes, substitution or validation:
  * what `config set` edits. Returns a new reference, or NULL with `errs`.
  * A missing file gives an empty object.
  */
 json_t *config_read_raw(const char *path, struct buf *errs);
+
+/*
+ * Check a config tree as `config set` is about to write it to `path`:
+ * $includes expanded (relative to `path`) and the schema applied, but
+ * ${VAR}s left alone, since the gateway's environment may differ from
+ * this shell's. Returns the number of problems, each a line in `errs`.
+ */
+int config_check_tree(const char *path, const json_t *raw, struct buf *errs);
 
 /* The value at `path`, else its schema default, else NULL. Borrowed. */
 json_t *config_get(const struct config *cfg, const char *path);
