@@ -15,7 +15,7 @@ VERSION := $(shell cat VERSION)
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wno-unused-parameter -Wformat=2 -Wvla
+           -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc \
              -DPINCER_VERSION='"$(VERSION)"' -DPINCER_GITREV='"$(GITREV)"' \

@@ -69,7 +69,8 @@ static int cmd_config_check_key(struct ctx *ctx, const char *path)
 			fprintf(stderr, "pincer %s: unknown config key '%s'; did you mean '%s'?\n",
 				ctx->cmdpath, path, best);
 		else
-			fprintf(stderr, "pincer %s: unknown config key '%s' (see 'pincer config schema')\n",
+			fprintf(stderr,
+				"pincer %s: unknown config key '%s' (see 'pincer config schema')\n",
 				ctx->cmdpath, path);
 		free(best);
 		return 1;
@@ -122,7 +123,8 @@ static int cmd_config_get(int argc, char **argv, struct ctx *ctx)
 	bool json = false, show = false;
 	const struct opt opts[] = {
 		{ OPT_FLAG, "json", 0, &json, NULL, "print the value as JSON" },
-		{ OPT_FLAG, "show-secrets", 0, &show, NULL, "print credentials instead of masking them" },
+		{ OPT_FLAG, "show-secrets", 0, &show, NULL,
+		  "print credentials instead of masking them" },
 		{ OPT_END },
 	};
 	int n = cli_parse(ctx, argc, argv, opts), r;
@@ -185,7 +187,8 @@ static int cmd_config_write(struct ctx *ctx, json_t *raw)
 	}
 	/* The state dir is private (0700); a config elsewhere gets its dir made 0700 too. */
 	dir = fs_dirname(p->config_path);
-	if (!strcmp(dir, p->state_dir) ? paths_ensure_state_dir(p) < 0 : fs_mkdir_p(dir, 0700) < 0) {
+	if (!strcmp(dir, p->state_dir) ? paths_ensure_state_dir(p) < 0
+				       : fs_mkdir_p(dir, 0700) < 0) {
 		cli_error("cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -392,7 +395,8 @@ static int cmd_config_schema(int argc, char **argv, struct ctx *ctx)
 			      schema_type_name(row->type), "reloadKind",
 			      schema_reload_name(row->reload), "doc", row->doc);
 		if (row->def)
-			json_object_set_new(o, "default", json_loads(row->def, JSON_DECODE_ANY, NULL));
+			json_object_set_new(o, "default",
+					    json_loads(row->def, JSON_DECODE_ANY, NULL));
 		if (row->enums)
 			json_object_set_new(o, "enum", json_string(row->enums));
 		if (row->min < row->max) {

@@ -91,9 +91,9 @@ struct config_incl {
 	int nerr;
 };
 
-static int config_expand(struct config_incl *ic, json_t *node, const char *file,
-			 struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
-			 struct buf *path);
+static int config_expand_value(struct config_incl *ic, json_t **slot, const char *file,
+			       struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
+			       struct buf *path);
 
 static void config_incl_error(struct config_incl *ic, const struct json5_posmap *pm,
 			      const char *path, const char *fmt, ...) PRINTF_LIKE(4, 5);
@@ -119,10 +119,9 @@ static void config_incl_error(struct config_incl *ic, const struct json5_posmap 
  * Load one included file, expand its own includes, and return its value.
  * Its positions (re-rooted at `at`) are appended to `pm_out`.
  */
-static json_t *config_include_one(struct config_incl *ic, const char *from_file,
-				  const char *rel, const struct json5_posmap *pm_from,
-				  const char *key_path, const char *at_path,
-				  struct json5_posmap *pm_out)
+static json_t *config_include_one(struct config_incl *ic, const char *from_file, const char *rel,
+				  const struct json5_posmap *pm_from, const char *key_path,
+				  const char *at_path, struct json5_posmap *pm_out)
 {
 	/* "./x" and "x" name the same file; report it without the "./". */
 	const char *clean = rel[0] == '.' && rel[1] == '/' ? rel + 2 : rel;
@@ -156,7 +155,7 @@ static json_t *config_include_one(struct config_incl *ic, const char *from_file,
 	}
 	ic->stack[ic->depth++] = xstrdup(real);
 	buf_init(&root, 64 * 1024);
-	config_expand(ic, v, full, &sub, &own, &root);
+	config_expand_value(ic, &v, full, &sub, &own, &root);
 	buf_release(&root);
 	free(ic->stack[--ic->depth]);
 	/* The included file's nested includes first, then its own keys: later entries win. */
@@ -170,27 +169,12 @@ out:
 }
 
 /*
- * Expand every `$include` inside `node` (which came from `file`, whose own
- * positions are in `pm_own`). Positions of included content are appended
- * to `pm_out`, rooted at the file's root. Returns the new node to use in
- * place of `node` (a reference the caller owns), which is `node` itself
- * unless `node` was a bare {"$include": ...} of a non-object.
+ * Expand every `$include` inside *slot (a value from `file`, whose own
+ * positions are in `pm_own`), in place. Positions of included content are
+ * appended to `pm_out`, rooted at the file's root. *slot is an owned
+ * reference; it is replaced (old one released) when it was a bare
+ * {"$include": ...} of a non-object, such as a list kept in its own file.
  */
-static int config_expand_value(struct config_incl *ic, json_t **slot, const char *file,
-			       struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
-			       struct buf *path);
-
-static int config_expand(struct config_incl *ic, json_t *node, const char *file,
-			 struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
-			 struct buf *path)
-{
-	json_t *tmp = json_incref(node);
-	int r = config_expand_value(ic, &tmp, file, pm_out, pm_own, path);
-
-	json_decref(tmp);
-	return r;
-}
-
 static int config_expand_value(struct config_incl *ic, json_t **slot, const char *file,
 			       struct json5_posmap *pm_out, const struct json5_posmap *pm_own,
 			       struct buf *path)
@@ -338,9 +322,8 @@ static void config_export_vars(const json_t *root)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(vars, k, v)
-		if (json_is_string(v) && *k && !strchr(k, '='))
-			setenv(k, json_string_value(v), 0);
+	json_object_foreach(vars, k, v) if (json_is_string(v) && *k && !strchr(k, '='))
+		setenv(k, json_string_value(v), 0);
 }
 
 int config_load(struct config *cfg, const char *path, struct buf *errs)
@@ -360,8 +343,10 @@ int config_load(struct config *cfg, const char *path, struct buf *errs)
 		cfg->root = json_object();
 		return 0;
 	}
-	if (!v)
+	if (!v) {
+		json5_posmap_release(&own);
 		return -1;
+	}
 	cfg->exists = true;
 	if (!json_is_object(v)) {
 		buf_printf(errs, "%s:1:1: the config must be an object, got %s\n", path,
@@ -370,12 +355,18 @@ int config_load(struct config *cfg, const char *path, struct buf *errs)
 	}
 	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
 	buf_init(&root, 64 * 1024);
-	config_expand(&ic, v, path, &sub, &own, &root);
+	config_expand_value(&ic, &v, path, &sub, &own, &root);
 	buf_release(&root);
 	free(ic.stack[--ic.depth]);
 	json5_posmap_merge(&cfg->pos, &sub, "");
 	json5_posmap_merge(&cfg->pos, &own, "");
 	nerr += ic.nerr;
+	if (!json_is_object(v)) {
+		/* A bare {"$include": ...} at the root brought in something else. */
+		buf_printf(errs, "%s:1:1: the config must be an object, got %s\n", path,
+			   json_kind(v));
+		goto fail;
+	}
 
 	config_export_vars(v);
 	if (env_substitute(v, &cfg->pos, errs) < 0)
@@ -427,7 +418,7 @@ int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
 	config_init(&tmp);
 	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
 	buf_init(&root, 64 * 1024);
-	config_expand(&ic, v, path, &sub, &none, &root);
+	config_expand_value(&ic, &v, path, &sub, &none, &root);
 	buf_release(&root);
 	free(ic.stack[--ic.depth]);
 	nerr = ic.nerr + schema_validate(v, &sub, errs);

@@ -24,7 +24,7 @@
 /* $include nesting deeper than this is an error (it is almost surely a loop). */
 #define CONFIG_MAX_INCLUDE_DEPTH 10
 /* A config file larger than this is refused. */
-#define CONFIG_MAX_FILE_BYTES (4u << 20)
+#define CONFIG_MAX_FILE_BYTES    (4u << 20)
 
 struct config {
 	json_t *root;            /* effective config; {} when the file is missing */

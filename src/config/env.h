@@ -29,13 +29,16 @@
  * line gives -1 with "line N: <what>" in `err`.
  */
 int env_parse_dotenv(const char *text, size_t len,
-		     int (*cb)(const char *key, const char *value, void *arg), void *arg,
-		     char *err, size_t errlen);
+		     int (*cb)(const char *key, const char *value, void *arg), void *arg, char *err,
+		     size_t errlen);
 
 /*
  * Load a .env file into the process environment without overriding
  * existing variables. A missing file is not an error (returns 0).
- * Returns the number of variables set, or -1 with `err` filled.
+ * Returns the number of variables set, or -1 with `err` filled (without
+ * the path, which the caller prefixes: "line 3: ..." or strerror text).
+ * A malformed file sets nothing. Within one file the last assignment of a
+ * name wins, as with dotenv.
  */
 int env_load_dotenv(const char *path, char *err, size_t errlen);
 

@@ -55,9 +55,15 @@ const char *schema_type_name(unsigned type)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{ CT_OBJECT, "object" }, { CT_MAP, "object" },	{ CT_ARRAY, "array" },
-		{ CT_STRING, "string" }, { CT_INT, "integer" }, { CT_NUMBER, "number" },
-		{ CT_BOOL, "boolean" },	 { CT_NULL, "null" },	{ CT_SECRET, "string or SecretRef" },
+		{ CT_OBJECT, "object" },
+		{ CT_MAP, "object" },
+		{ CT_ARRAY, "array" },
+		{ CT_STRING, "string" },
+		{ CT_INT, "integer" },
+		{ CT_NUMBER, "number" },
+		{ CT_BOOL, "boolean" },
+		{ CT_NULL, "null" },
+		{ CT_SECRET, "string or SecretRef" },
 		{ CT_ANY, "any" },
 	};
 
@@ -69,6 +75,9 @@ const char *schema_type_name(unsigned type)
 		if (names[i].bit == CT_MAP && (type & CT_OBJECT))
 			continue;
 		if (names[i].bit == CT_INT && (type & CT_NUMBER))
+			continue;
+		/* "string or SecretRef" already says string. */
+		if (names[i].bit == CT_STRING && (type & CT_SECRET))
 			continue;
 		if (out[0])
 			strncat(out, " or ", sizeof(out) - strlen(out) - 1);
@@ -152,13 +161,26 @@ char *schema_suggest(const char *path)
 
 		if (!next) {
 			const char *names[256];
-			size_t k = steps[i].key && (!row || (row->type & CT_OBJECT))
-					   ? schema_member_names(pattern.p, names, ARRAY_SIZE(names))
-					   : 0;
+			size_t k =
+				steps[i].key && (!row || (row->type & CT_OBJECT))
+					? schema_member_names(pattern.p, names, ARRAY_SIZE(names))
+					: 0;
 			const char *best = k ? str_closest(steps[i].key, names, k) : NULL;
 
 			if (best) {
+				size_t mark;
+
+				/* Carry on with the rest of the path if it fits the fix. */
 				jpath_push_key(&good, best);
+				mark = good.len;
+				for (int j = i + 1; j < n; j++) {
+					if (steps[j].key)
+						jpath_push_key(&good, steps[j].key);
+					else
+						jpath_push_index(&good, steps[j].index);
+				}
+				if (!schema_lookup(good.p))
+					buf_truncate(&good, mark);
 				out = xstrdup(good.p);
 			}
 			break;
@@ -349,7 +371,7 @@ static void schema_walk_object(struct schema_walk *w, const json_t *v, struct bu
 			goto next;
 		}
 		schema_walk_value(w, child, path, pattern, crow);
-next:
+	next:
 		buf_truncate(path, pmark);
 		buf_truncate(pattern, qmark);
 	}
@@ -458,8 +480,12 @@ int schema_validate_at(const char *path, const json_t *value, struct buf *errs)
 			jpath_push_index(&cpath, steps[i].index);
 		row = schema_child(&pattern, row, steps[i].key, steps[i].key == NULL);
 		if (!row) {
-			if (i == 0 && !strcmp(steps[i].key, "$schema") && n == 1)
-				break;
+			if (n == 1 && steps[0].key && !strcmp(steps[0].key, "$schema")) {
+				if (!json_is_string(value))
+					schema_error(&w, cpath.p, "expected string, got %s",
+						     json_kind(value));
+				goto out;
+			}
 			schema_error(&w, cpath.p, "unknown key");
 			goto out;
 		}
@@ -507,11 +533,13 @@ static json_t *schema_row_json(const struct cfg_field *row)
 	json_t *node = json_object();
 
 	if (row->type & CT_SECRET) {
-		json_t *any = json_pack("[{s:s}, {s:s}]", "type", "string", "$ref", "#/$defs/SecretRef");
+		json_t *any =
+			json_pack("[{s:s}, {s:s}]", "type", "string", "$ref", "#/$defs/SecretRef");
 
 		if (row->type & ~CT_SECRET) {
-			json_array_append_new(any, json_pack("{s:o}", "type",
-							     schema_type_json(row->type & ~CT_SECRET)));
+			json_array_append_new(any,
+					      json_pack("{s:o}", "type",
+							schema_type_json(row->type & ~CT_SECRET)));
 		}
 		json_object_set_new(node, "anyOf", any);
 	} else if (!(row->type & CT_ANY)) {

@@ -49,7 +49,7 @@ int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 
-/* Drop the last n bytes (or all of them if fewer). */
+/* Keep only the first `len` bytes (no-op when the buffer is shorter). */
 void buf_truncate(struct buf *b, size_t len);
 
 #endif

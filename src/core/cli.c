@@ -148,8 +148,8 @@ static void cli_unknown_option(struct ctx *ctx, const char *arg, const struct op
 	names[n++] = "help";
 	best = arg[1] == '-' ? str_closest(want, names, n) : NULL;
 	if (best)
-		fprintf(stderr, "pincer %s: unknown option '%s'; did you mean '--%s'?\n", ctx->cmdpath,
-			arg, best);
+		fprintf(stderr, "pincer %s: unknown option '%s'; did you mean '--%s'?\n",
+			ctx->cmdpath, arg, best);
 	else
 		fprintf(stderr, "pincer %s: unknown option '%s' (see 'pincer %s -h')\n",
 			ctx->cmdpath, arg, ctx->cmdpath);
@@ -203,8 +203,9 @@ static int cli_store_global(struct ctx *ctx, const struct opt *g, const char *va
 	case GOPT_PROFILE:
 		/* The name becomes part of a path: no '/', no "..". */
 		if (!cli_profile_ok(val)) {
-			fprintf(stderr, "pincer: invalid profile name '%s' (use letters, digits, "
-					"'-' and '_')\n",
+			fprintf(stderr,
+				"pincer: invalid profile name '%s' (use letters, digits, "
+				"'-' and '_')\n",
 				val);
 			return -1;
 		}
@@ -268,8 +269,8 @@ int cli_parse(struct ctx *ctx, int argc, char **argv, const struct opt *opts)
 		}
 		if (!val && (o ? o->kind : g->kind) != OPT_FLAG) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "pincer %s: option '%s' needs a value\n", ctx->cmdpath,
-					spelled);
+				fprintf(stderr, "pincer %s: option '%s' needs a value\n",
+					ctx->cmdpath, spelled);
 				return -1;
 			}
 			val = argv[++i];
@@ -365,7 +366,8 @@ int cli_main(int argc, char **argv, const struct cmd *cmds, const char *version)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		size_t len = strcspn(a + 2, "=");
-		const struct opt *g = a[1] == '-' ? cli_find_long(cli_global_opts, a + 2, len) : NULL;
+		const struct opt *g =
+			a[1] == '-' ? cli_find_long(cli_global_opts, a + 2, len) : NULL;
 		const char *val = NULL;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -387,10 +389,12 @@ int cli_main(int argc, char **argv, const struct cmd *cmds, const char *version)
 			names[n++] = "help";
 			best = a[1] == '-' ? str_closest(a + 2, names, n) : NULL;
 			if (best)
-				fprintf(stderr, "pincer: unknown option '%s'; did you mean '--%s'?\n",
-					a, best);
+				fprintf(stderr,
+					"pincer: unknown option '%s'; did you mean '--%s'?\n", a,
+					best);
 			else
-				fprintf(stderr, "pincer: unknown option '%s' (see 'pincer -h')\n", a);
+				fprintf(stderr, "pincer: unknown option '%s' (see 'pincer -h')\n",
+					a);
 			return EXIT_USAGE;
 		}
 		if (g->kind != OPT_FLAG) {

@@ -15,11 +15,11 @@
  *    representable in the config": jansson reals must be finite, and a config
  *    value that is not a finite number is a mistake anyway. So is a finite
  *    literal too big for a double ("number is out of range").
- *  - Only the escapes \' \" \\ \/ \b \f \n \r \t \v \0 \xHH \uXXXX and line
- *    continuations are accepted. ECMAScript's identity escapes ("\q" meaning
- *    "q") are rejected: in a config they are nearly always a Windows path or
- *    a regex that lost its backslashes silently.
- *  - Raw control characters other than TAB inside strings are rejected.
+ *  - Escapes are the spec's: \' \" \\ \b \f \n \r \t \v \0 \xHH \uXXXX,
+ *    line continuations, and identity escapes ("\q" is "q", as in OpenClaw's
+ *    own reader, so every config it accepts loads here); \1-\9 are errors.
+ *  - Raw control characters other than line breaks are allowed in strings,
+ *    as the spec says.
  *  - A NUL character (raw, \0, \x00, \u0000) is rejected: jansson keys are
  *    C strings.
  *  - Unquoted keys: ASCII follows ECMAScript's IdentifierName exactly

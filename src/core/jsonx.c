@@ -187,7 +187,30 @@ notcontainer:
 	return NULL;
 }
 
+static int jpath_set_in(json_t *root, const char *path, json_t *value, char *err, size_t errlen);
+
 int jpath_set(json_t *root, const char *path, json_t *value, char *err, size_t errlen)
+{
+	/*
+	 * Work on a copy so that a failure half way (an index past the end
+	 * after intermediate objects were created) leaves `root` untouched.
+	 */
+	json_t *copy = json_deep_copy(root);
+	int r = jpath_set_in(copy, path, value, err, errlen);
+
+	if (r == 0) {
+		if (json_is_object(root))
+			json_object_update(root, copy);
+		else {
+			json_array_clear(root);
+			json_array_extend(root, copy);
+		}
+	}
+	json_decref(copy);
+	return r;
+}
+
+static int jpath_set_in(json_t *root, const char *path, json_t *value, char *err, size_t errlen)
 {
 	struct jpath_step *steps;
 	int n = jpath_parse(path, &steps, err, errlen);

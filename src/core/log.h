@@ -90,8 +90,8 @@ void log_write(enum log_level lvl, const char *subsys, const char *fmt, ...) PRI
 	} while (0)
 #define log_trace(subsys, ...) log_at(LOG_TRACE, subsys, __VA_ARGS__)
 #define log_debug(subsys, ...) log_at(LOG_DEBUG, subsys, __VA_ARGS__)
-#define log_info(subsys, ...) log_at(LOG_INFO, subsys, __VA_ARGS__)
-#define log_warn(subsys, ...) log_at(LOG_WARN, subsys, __VA_ARGS__)
+#define log_info(subsys, ...)  log_at(LOG_INFO, subsys, __VA_ARGS__)
+#define log_warn(subsys, ...)  log_at(LOG_WARN, subsys, __VA_ARGS__)
 #define log_error(subsys, ...) log_at(LOG_ERROR, subsys, __VA_ARGS__)
 
 #endif

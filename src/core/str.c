@@ -3,6 +3,7 @@
  */
 #include "core/str.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,10 @@ const char *str_closest(const char *word, const char *const *cands, size_t n)
 	for (size_t i = 0; n ? i < n : cands[i] != NULL; i++) {
 		size_t d;
 
+		d = str_distance(word, cands[i]);
 		/* A prefix typed in full ("conf" for "config") is as good as a typo. */
-		if (strlen(word) >= 3 && str_starts_with(cands[i], word))
+		if (d > 1 && strlen(word) >= 3 && str_starts_with(cands[i], word))
 			d = 1;
-		else
-			d = str_distance(word, cands[i]);
 		if (d < best_d) {
 			best_d = d;
 			best = cands[i];
@@ -103,7 +103,8 @@ int str_to_ll(const char *s, long long *out)
 	char *end;
 	long long v;
 
-	if (!*s)
+	/* strtoll skips leading blanks; a number on the command line has none. */
+	if (!*s || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
