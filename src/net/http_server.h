@@ -1,0 +1,179 @@
+/*
+ * http_server.h - the gateway's HTTP server: libwebsockets on the process's
+ * libuv loop, behind a table of routes.
+ *
+ * This is the only module that sees libwebsockets on the serving side. The
+ * rest of the tree declares routes and writes handlers against the small
+ * request/response structs below; no lws type or callback leaks out.
+ *
+ *	static void health(const struct http_request *req, struct http_response *res, void *arg)
+ *	{
+ *		http_response_json(res, 200, json_pack("{s:b}", "ok", 1));
+ *	}
+ *	static const struct http_route routes[] = {
+ *		{ "GET", "/health", health, 0 },
+ *		{ NULL },
+ *	};
+ *	struct http_server_opts o = { .host = "127.0.0.1", .port = 0, .routes = routes };
+ *	struct http_server *s = http_server_new(loop, &o, err, sizeof(err));
+ *	... uv_run(loop) ...
+ *	http_server_stop(s, 5000, on_stopped, arg);   // on_stopped closes the caller's handles
+ *	... uv_run(loop) returns once every handle is closed ...
+ *	http_server_free(s);
+ *
+ * Behaviour every route gets for free:
+ *  - an unknown path is 404 {"error":{"message":"not found"}}; a known path
+ *    with another method is 405 with an Allow header; a request body larger
+ *    than the route's cap is 413 (decided from Content-Length, before any of
+ *    the body is stored); GET routes also answer HEAD.
+ *  - every response carries X-Content-Type-Options: nosniff,
+ *    X-Frame-Options: DENY, Referrer-Policy: no-referrer and
+ *    Permissions-Policy; text/html responses also get
+ *    Content-Security-Policy: default-src 'self'; frame-ancestors 'none'.
+ *  - WebSocket (and h2c) upgrade requests are not served yet: a WebSocket
+ *    upgrade gets a 404, an h2c upgrade is answered as plain HTTP/1.1.
+ *
+ * The server owns its listening socket (not lws): it binds before lws is
+ * even created, so "port in use" is a clean EADDRINUSE, and a stop can close
+ * the listener at once while in-flight responses finish. Accepted sockets
+ * are handed to lws, which parses HTTP and writes responses.
+ *
+ * Everything here runs on the loop's thread; nothing is thread-safe.
+ */
+#ifndef PINCER_NET_HTTP_SERVER_H
+#define PINCER_NET_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+
+/* Default cap on a request body when neither the route nor the server sets one. */
+#define HTTP_DEFAULT_MAX_BODY       (1u << 20)
+/* Hard ceiling on a response body built by a handler. */
+#define HTTP_MAX_RESPONSE_BODY      (64u << 20)
+/* Extra headers a handler may add, and their total size. */
+#define HTTP_MAX_EXTRA_HEADERS      16
+#define HTTP_MAX_EXTRA_HEADER_BYTES 2048
+
+struct http_conn;
+
+/*
+ * One request, as a handler sees it. Everything it points to is owned by
+ * the server and valid only until the handler returns.
+ */
+struct http_request {
+	const char *method; /* "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" */
+	const char *path;   /* url-decoded and normalised by lws; starts with '/' */
+	/*
+	 * The query arguments, each url-decoded, joined with '&' ("" when none).
+	 * Decoding makes this ambiguous when a value holds '&' or '=': use it
+	 * for logs, and http_request_arg() to read a value.
+	 */
+	const char *query;
+	const char *body; /* NUL-terminated; NULL when the request had no body */
+	size_t body_len;
+	const char *peer;       /* the client's address, "127.0.0.1" or "::1" */
+	bool peer_loopback;     /* connected over loopback (no proxy headers are consulted) */
+	struct http_conn *conn; /* private to the server */
+};
+
+/*
+ * A request header's value (a repeated header's values joined with ','), or
+ * NULL when absent or empty. The name is case-insensitive. The string is valid
+ * until the handler returns.
+ */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/* The url-decoded value of query argument `name`, or NULL. Valid until the handler returns. */
+const char *http_request_arg(const struct http_request *req, const char *name);
+
+/*
+ * What a handler fills in. The server initialises it to 200, no content
+ * type, no extra headers and an empty body (capped at HTTP_MAX_RESPONSE_BODY).
+ */
+struct http_response {
+	int status;
+	const char *content_type; /* static string, or NULL for none */
+	struct buf body;
+	/* private: extra headers added with http_response_header() */
+	size_t nheaders;
+	char *headers[HTTP_MAX_EXTRA_HEADERS][2];
+	size_t header_bytes;
+};
+
+/*
+ * Add a header to the response ("Cache-Control", "no-store"). Returns 0, or
+ * -1 (and adds nothing) when the name is not a token, the value holds a
+ * control character, or the limits above would be passed.
+ */
+int http_response_header(struct http_response *res, const char *name, const char *value);
+
+/*
+ * Status, "application/json; charset=utf-8" and `v` serialised compactly as
+ * the body. Steals the reference to `v` (so json_pack() can be passed in).
+ */
+void http_response_json(struct http_response *res, int status, json_t *v);
+/* Status and {"error":{"message":<message>}}. */
+void http_response_error(struct http_response *res, int status, const char *message);
+
+typedef void (*http_handler_fn)(const struct http_request *req, struct http_response *res,
+				void *arg);
+
+struct http_route {
+	const char *method; /* "GET" also answers "HEAD" (the body is dropped) */
+	const char *path;   /* matched exactly against the request path */
+	http_handler_fn handler;
+	size_t max_body; /* request body cap for this route; 0: the server's */
+};
+
+struct http_server_opts {
+	/*
+	 * Numeric IPv4 or IPv6 address to listen on ("127.0.0.1", "0.0.0.0",
+	 * "::1"); "localhost" means 127.0.0.1.
+	 */
+	const char *host;
+	int port;                        /* 0: let the kernel pick (see http_server_port) */
+	const struct http_route *routes; /* {NULL}-terminated; borrowed for the server's life */
+	void *arg;                       /* passed to every handler */
+	size_t max_body;                 /* default request body cap; 0: HTTP_DEFAULT_MAX_BODY */
+};
+
+/*
+ * Bind, listen and start serving on `loop`. Returns the server, or NULL
+ * with a one-line reason in `err` and errno set (EADDRINUSE when the port is
+ * taken, EADDRNOTAVAIL / EINVAL for a bad host, EACCES for a privileged
+ * port). Nothing is left on the loop after a failure.
+ */
+struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_opts *o, char *err,
+				    size_t errlen);
+
+/* The port actually bound (the kernel's choice when opts.port was 0). */
+int http_server_port(const struct http_server *s);
+
+/* Connections currently open (accepted and not yet closed). */
+unsigned http_server_connections(const struct http_server *s);
+
+/*
+ * Stop gracefully: close the listener now (new connections are refused),
+ * close idle keep-alive connections, and let requests in progress finish
+ * (their connections close after the response). After `grace_ms`, or as
+ * soon as no connection is left, lws is told to shut down and `done(arg)`
+ * is called on the loop; it should close the caller's own handles. lws
+ * then closes its libuv handles asynchronously, so the loop must be run
+ * until it has no active handles before http_server_free(). Calling stop
+ * twice is harmless (the second call is ignored).
+ */
+void http_server_stop(struct http_server *s, unsigned grace_ms, void (*done)(void *arg), void *arg);
+
+/*
+ * Free a stopped server: finish destroying the lws context and release
+ * everything. Precondition: http_server_stop() was called, its `done` ran,
+ * and the loop has since run out of handles (uv_run returned).
+ */
+void http_server_free(struct http_server *s);
+
+#endif
