@@ -32,7 +32,7 @@ struct ctx;
 struct cmd {
 	const char *name;
 	int (*run)(int argc, char **argv, struct ctx *ctx); /* NULL: needs a subcommand */
-	const char *summary;                                 /* one line for `pincer help` */
+	const char *summary;                                /* one line for `pincer help` */
 	const char *usage;     /* synopsis + description, shown by -h */
 	const struct cmd *sub; /* subcommands, terminated by a {NULL} row; or NULL */
 };

@@ -528,6 +528,10 @@ static int parse_escape(struct parser *p)
 			parser_fail(p, at + 1, "invalid UTF-8 in string");
 			return -1;
 		}
+		if (cp == 0) {
+			parser_fail(p, at + 1, "NUL character inside string is not supported");
+			return -1;
+		}
 		parser_emit(p, p->s + at + 1, n);
 		p->pos += 1 + n;
 		return 0;

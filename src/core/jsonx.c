@@ -55,6 +55,14 @@ void jpath_free(struct jpath_step *steps, int n)
 	free(steps);
 }
 
+static bool jpath_utf8_ok(const char *key)
+{
+	json_t *probe = json_string(key); /* NULL for invalid UTF-8 */
+
+	json_decref(probe);
+	return probe != NULL;
+}
+
 int jpath_parse(const char *path, struct jpath_step **out, char *err, size_t errlen)
 {
 	struct jpath_step *steps = NULL;
@@ -118,6 +126,12 @@ int jpath_parse(const char *path, struct jpath_step **out, char *err, size_t err
 		}
 		steps = xgrow(steps, &alloc, nsteps + 1, sizeof(*steps));
 		steps[nsteps++] = st;
+		if (st.key && !jpath_utf8_ok(st.key)) {
+			/* jansson refuses such keys; say so here rather than fail later. */
+			snprintf(err, errlen, "malformed path: key is not valid UTF-8");
+			jpath_free(steps, (int)nsteps);
+			return -1;
+		}
 		if (*p && *p != '.' && *p != '[')
 			goto bad;
 	}
@@ -164,7 +178,8 @@ static json_t *jpath_parent(json_t *root, struct jpath_step *steps, int n, bool 
 			if (!next && create) {
 				/* An index next means the missing container is an array. */
 				next = steps[i + 1].key ? json_object() : json_array();
-				json_object_set_new(v, steps[i].key, next);
+				if (json_object_set_new(v, steps[i].key, next) < 0)
+					next = NULL;
 			}
 		} else {
 			if (!json_is_array(v))
@@ -229,7 +244,10 @@ static int jpath_set_in(json_t *root, const char *path, json_t *value, char *err
 			snprintf(err, errlen, "cannot set a key inside a %s", json_kind(parent));
 			goto out;
 		}
-		json_object_set(parent, steps[n - 1].key, value);
+		if (json_object_set(parent, steps[n - 1].key, value) < 0) {
+			snprintf(err, errlen, "cannot set key '%s'", steps[n - 1].key);
+			goto out;
+		}
 		r = 0;
 	} else {
 		size_t i = steps[n - 1].index;

@@ -16,8 +16,8 @@
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define NORETURN __attribute__((noreturn))
-#define UNUSED __attribute__((unused))
+#define NORETURN          __attribute__((noreturn))
+#define UNUSED            __attribute__((unused))
 #else
 #define PRINTF_LIKE(f, a)
 #define NORETURN

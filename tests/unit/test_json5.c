@@ -294,6 +294,7 @@ static void test_strings_errors(void **state)
 	check_err("'ab\ncd'", 1, 4, "line break inside string (use \\n)");
 	check_err("\n  'ab\r\ncd'", 2, 6, "line break inside string (use \\n)");
 	check_errn("'a\0b'", 5, 1, 3, "NUL character inside string is not supported");
+	check_errn("'a\\\0b'", 6, 1, 4, "NUL character inside string is not supported");
 	check_err("'\\1'", 1, 2, "invalid escape '\\1'");
 	check_err("'\\9'", 1, 2, "invalid escape '\\9'");
 	check_err("'\\x4'", 1, 2, "invalid escape '\\x': expected two hex digits");

@@ -538,9 +538,31 @@ static void test_dump_str(void **state)
 	json_decref(v);
 }
 
+/* Found by fuzz_config: jansson refuses non-UTF-8 keys, so paths must too. */
+static void test_path_rejects_invalid_utf8(void **state)
+{
+	struct jpath_step *steps;
+	char err[256];
+	json_t *doc = json_object();
+
+	assert_int_equal(jpath_parse("a.b\xf2"
+				     "c.d",
+				     &steps, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "UTF-8"));
+	assert_int_equal(jpath_set(doc,
+				   "models.p\xf2"
+				   "oviders[\"a\"].x",
+				   json_integer(1), err, sizeof(err)),
+			 -1);
+	assert_int_equal(json_object_size(doc), 0);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_rejects_invalid_utf8),
 		cmocka_unit_test(test_parse_plain),
 		cmocka_unit_test(test_parse_indices),
 		cmocka_unit_test(test_parse_quoted_keys),
