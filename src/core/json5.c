@@ -882,11 +882,27 @@ static int parser_enter(struct parser *p)
 	return 0;
 }
 
+/*
+ * After a member or element: a ',' (returns 0, consumed), the closing
+ * bracket `close` (returns 1, consumed), or an error naming `expected`.
+ */
+static int parse_separator(struct parser *p, char close, const char *expected)
+{
+	if (skip_ws(p) < 0)
+		return -1;
+	if (p->pos < p->len && (p->s[p->pos] == ',' || p->s[p->pos] == close)) {
+		return p->s[p->pos++] == close;
+	}
+	parser_expected(p, expected);
+	return -1;
+}
+
 static json_t *parse_object(struct parser *p)
 {
 	json_t *obj = NULL, *v;
 	size_t key_pos, key_len, path_len = p->path.len;
 	char *key = NULL;
+	int sep;
 
 	if (parser_enter(p) < 0)
 		return NULL;
@@ -930,18 +946,11 @@ static json_t *parse_object(struct parser *p)
 			BUG("jansson out of memory");
 		free(key);
 		key = NULL;
-		if (skip_ws(p) < 0)
+		sep = parse_separator(p, '}', "',' or '}' after object member");
+		if (sep < 0)
 			goto fail;
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == '}') {
-			p->pos++;
+		if (sep == 1)
 			break;
-		}
-		parser_expected(p, "',' or '}' after object member");
-		goto fail;
 	}
 	p->depth--;
 	return obj;
@@ -956,6 +965,7 @@ static json_t *parse_array(struct parser *p)
 {
 	json_t *arr, *v;
 	size_t path_len = p->path.len, i = 0;
+	int sep;
 
 	if (parser_enter(p) < 0)
 		return NULL;
@@ -979,18 +989,11 @@ static json_t *parse_array(struct parser *p)
 		if (json_array_append_new(arr, v) < 0)
 			BUG("jansson out of memory");
 		i++;
-		if (skip_ws(p) < 0)
+		sep = parse_separator(p, ']', "',' or ']' after array element");
+		if (sep < 0)
 			goto fail;
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == ']') {
-			p->pos++;
+		if (sep == 1)
 			break;
-		}
-		parser_expected(p, "',' or ']' after array element");
-		goto fail;
 	}
 	p->depth--;
 	return arr;

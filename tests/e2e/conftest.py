@@ -65,14 +65,16 @@ class Gateway:
     """A running `pincer gateway run --port 0`; the port comes from the
     runtime file the gateway writes once it listens (<state>/gateway.json)."""
 
-    def __init__(self, penv, args=(), env=None):
+    def __init__(self, penv, args=(), env=None, raw=False):
         self.penv = penv
         e = dict(penv.env)
         if env:
             e.update(env)
         self.log = open(penv.home / "gateway.out", "w+")
+        # raw: exactly the given arguments (for port-resolution tests).
+        port = [] if raw else ["--port", "0"]
         self.proc = subprocess.Popen(
-            [PINCER, "gateway", "run", "--port", "0", *args],
+            [PINCER, "gateway", "run", *port, *args],
             env=e,
             cwd=str(penv.home),
             stdout=self.log,
@@ -127,11 +129,12 @@ class Gateway:
 
 @pytest.fixture
 def gateway(penv):
-    """Factory: gateway(*args, env=None) starts one; all are killed at teardown."""
+    """Factory: gateway(*args, env=None, raw=False) starts one; all are
+    killed at teardown."""
     started = []
 
-    def start(*args, env=None):
-        g = Gateway(penv, args, env)
+    def start(*args, env=None, raw=False):
+        g = Gateway(penv, args, env, raw)
         started.append(g)
         return g
 

@@ -57,69 +57,10 @@ def assert_sanitizer_clean(text):
     assert "runtime error:" not in text, text
 
 
-class RawGateway:
-    """A gateway started with arbitrary arguments (no implied --port 0), for
-    the port-resolution tests; ready once its runtime file names it."""
-
-    def __init__(self, penv, args, env=None):
-        e = dict(penv.env)
-        e.update(env or {})
-        self.runtime = penv.state / "gateway.json"
-        self.log = open(penv.home / "raw-gateway.out", "w+")
-        self.proc = subprocess.Popen(
-            [PINCER, "gateway", "run", *args],
-            env=e,
-            cwd=str(penv.home),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gateway exited {self.proc.returncode}:\n{self.output()}")
-            try:
-                info = json.loads(self.runtime.read_text())
-                if info.get("pid") == self.proc.pid:
-                    self.info = info
-                    self.port = info["port"]
-                    return
-            except (FileNotFoundError, ValueError):
-                pass
-            time.sleep(0.01)
-        raise AssertionError("gateway not ready:\n" + self.output())
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=10)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-        self.log.close()
-
-
 @pytest.fixture
-def raw_gateway(penv):
-    started = []
-
-    def start(*args, env=None):
-        g = RawGateway(penv, args, env)
-        started.append(g)
-        return g
-
-    yield start
-    for g in started:
-        g.kill()
+def raw_gateway(gateway):
+    """A gateway started with exactly the given arguments (no implied --port 0)."""
+    return lambda *args, env=None: gateway(*args, env=env, raw=True)
 
 
 # ==== HTTP surface ====

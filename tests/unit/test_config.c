@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,22 +32,13 @@ static char tmpdir[PATH_MAX];
 
 static int setup_tmpdir(void **state)
 {
-	char tmpl[] = "/tmp/pincer-test-config-XXXXXX";
-	char real[PATH_MAX];
-
-	assert_non_null(mkdtemp(tmpl));
-	/* Resolve symlinks, so paths the loader resolves compare equal. */
-	assert_non_null(realpath(tmpl, real));
-	snprintf(tmpdir, sizeof(tmpdir), "%s", real);
+	assert_int_equal(tu_mkdtemp(tmpdir, sizeof(tmpdir), "config"), 0);
 	return 0;
 }
 
 static int teardown_tmpdir(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	assert_int_equal(tu_rm_rf(tmpdir), 0);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +30,6 @@ struct tdir {
 	char path[64];
 };
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static int tdir_setup(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
@@ -51,7 +48,7 @@ static int tdir_setup(void **state)
 static int tdir_teardown(void **state)
 {
 	struct tdir *t = *state;
-	int r = nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int r = tu_rm_rf(t->path);
 
 	free(t);
 	return r;

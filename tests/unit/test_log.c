@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,11 +34,6 @@ struct tdir {
 	char path[64];
 	int saved_stderr;
 };
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
 
 static int tdir_setup(void **state)
 {
@@ -66,7 +63,7 @@ static int tdir_teardown(void **state)
 		dup2(t->saved_stderr, STDERR_FILENO);
 		close(t->saved_stderr);
 	}
-	r = nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	r = tu_rm_rf(t->path);
 	free(t);
 	return r;
 }

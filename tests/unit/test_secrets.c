@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,21 +25,17 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static char tmpdir[64];
+static char tmpdir[PATH_MAX];
 
 static int setup_tmpdir(void **state)
 {
-	strcpy(tmpdir, "/tmp/pincer-test-secrets-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(tu_mkdtemp(tmpdir, sizeof(tmpdir), "secrets"), 0);
 	return 0;
 }
 
 static int teardown_tmpdir(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	assert_int_equal(tu_rm_rf(tmpdir), 0);
 	return 0;
 }
 
