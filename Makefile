@@ -17,10 +17,13 @@ GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
+# Deferred (=), and quiet: on a fresh machine pkg-config and the libraries
+# arrive only when scripts/deps.sh has run, which is why run/test/asan
+# build through a second make invocation after it.
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc \
              -DPINCER_VERSION='"$(VERSION)"' -DPINCER_GITREV='"$(GITREV)"' \
-             $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lm
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 BUILD   ?= build
 BIN     ?= pincer
@@ -47,14 +50,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 -include $(OBJS:.o=.d)
 
 deps:
 	@scripts/deps.sh
 
-run: deps $(BIN)
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	./$(BIN) gateway run
 
 unit: $(BIN) $(UNIT_BINS)
