@@ -333,15 +333,15 @@ static int cmd_config_validate(int argc, char **argv, struct ctx *ctx)
 	bad = config_open(&cfg, cli_paths(ctx), &errs) < 0;
 	if (json) {
 		json_t *o = json_pack("{s:b, s:s, s:b, s:[]}", "valid", !bad, "path", path,
-				      "exists", cfg.exists || bad, "errors");
+				      "exists", fs_exists(path), "errors");
 		json_t *arr = json_object_get(o, "errors");
 		char *s;
 
-		for (char *line = errs.p, *nl; *line; line = nl + 1) {
-			nl = strchr(line, '\n');
-			if (!nl)
-				nl = line + strlen(line) - 1;
-			json_array_append_new(arr, json_stringn(line, (size_t)(nl - line)));
+		for (const char *line = errs.p; *line;) {
+			size_t len = strcspn(line, "\n");
+
+			json_array_append_new(arr, json_stringn(line, len));
+			line += len + (line[len] == '\n');
 		}
 		s = json_dump_str(o, JSON_INDENT(2));
 		puts(s);

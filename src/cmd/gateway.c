@@ -462,7 +462,7 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 
 	config_init(&cfg);
 	buf_init(&errs, 1 << 20);
-	if (config_load(&cfg, paths->config_path, &errs) < 0) {
+	if (config_open(&cfg, paths, &errs) < 0) {
 		fputs("pincer: invalid config; the gateway will not start:\n", stderr);
 		fputs(errs.p, stderr);
 		if (errs.len && errs.p[errs.len - 1] != '\n')

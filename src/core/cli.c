@@ -496,7 +496,10 @@ int cli_cmd_help(int argc, char **argv, struct ctx *ctx)
 		struct ctx sub = { .color = ctx->color };
 		int r;
 
-		for (int i = 0; i < n && i < 6; i++)
+		/* Resolution above bounds n by the table's depth; keep av in range anyway. */
+		if (n > 6)
+			return cli_usage_error(ctx, "too many command names");
+		for (int i = 0; i < n; i++)
 			av[i] = argv[i];
 		av[n] = "-h";
 		av[n + 1] = NULL;

@@ -408,3 +408,17 @@ def test_bad_port_env_is_refused(penv):
     assert r.returncode == 1
     assert "PINCER_GATEWAY_PORT" in r.stderr
     assert_sanitizer_clean(r.stderr)
+
+
+def test_dotenv_in_state_dir_feeds_config_vars(gateway, penv):
+    # The gateway loads .env files as every other command does: without one
+    # the ${VAR} is a load error; with <state>/.env it starts, and the value
+    # it supplied (a credential) never reaches the log.
+    penv.write_config('{gateway: {auth: {mode: "token", token: "${GW_DOTENV_TOKEN}"}}}')
+    r = penv.run("gateway", "run", "--port", "0", timeout=20)
+    assert r.returncode == 1 and "GW_DOTENV_TOKEN is not set" in r.stderr
+    (penv.state / ".env").write_text("GW_DOTENV_TOKEN=dotenv-secret-value\n")
+    g = gateway()
+    assert g.stop() == 0
+    log = "".join(p.read_text() for p in (penv.state / "logs").iterdir())
+    assert "dotenv-secret-value" not in log + g.output()
