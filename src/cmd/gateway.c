@@ -59,6 +59,10 @@ const char cmd_gateway_usage[] =
 
 const struct cmd cmd_gateway_sub[] = {
 	{ "run", cmd_gateway, "run the gateway in the foreground", cmd_gateway_usage, NULL },
+	{ "call", cmd_gateway_call, "call a gateway RPC method and print the result",
+	  cmd_gateway_call_usage, NULL },
+	{ "status", cmd_gateway_status, "is the gateway running, and can it be reached",
+	  cmd_gateway_status_usage, NULL },
 	{ .name = NULL },
 };
 

@@ -1179,6 +1179,18 @@ struct ws_conn *ws_conn_open(struct ws_client *c, const struct ws_conn_opts *o, 
 	return w;
 }
 
+int ws_url_check(const char *url, char *err, size_t errlen)
+{
+	struct ws_conn w = { 0 };
+	int r = ws_url_parse(&w, url, err, errlen);
+
+	free(w.url);
+	free(w.host);
+	free(w.host_hdr);
+	free(w.path);
+	return r;
+}
+
 static int ws_conn_send(struct ws_conn *w, const void *data, size_t len, bool binary)
 {
 	struct ws_msg *m;

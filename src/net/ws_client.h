@@ -153,6 +153,9 @@ void ws_client_free(struct ws_client *c);
 struct ws_conn *ws_conn_open(struct ws_client *c, const struct ws_conn_opts *o, char *err,
 			     size_t errlen);
 
+/* Check `url` as ws_conn_open would. Returns 0, or -1 with a one-line reason in `err`. */
+int ws_url_check(const char *url, char *err, size_t errlen);
+
 /*
  * Queue a text message (the bytes must be UTF-8; they are copied). Returns
  * 0, or -1 with errno: ENOTCONN before on_open, EPIPE once closing, or
