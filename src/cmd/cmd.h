@@ -52,7 +52,7 @@ struct cmd_gw_conn {
 /* Option rows for struct cmd_gw_conn `c`, to put in a command's option table. */
 #define CMD_GW_CONN_OPTS(c)                                                                        \
 	{ OPT_STR, "url", 0, &(c).url, "URL", "gateway WebSocket URL (ws://host:port)" },          \
-	{ OPT_STR, "token", 0, &(c).token, "TOKEN", "gateway token (default: see below)" },        \
+	{ OPT_STR, "token", 0, &(c).token, "TOKEN", "gateway token (default: see above)" },        \
 	{ OPT_STR, "password", 0, &(c).password, "PASSWORD", "gateway password" },                 \
 	{ OPT_INT, "port", 0, &(c).port, "PORT", "port of the local gateway" },                    \
 	{ OPT_INT, "timeout", 0, &(c).timeout, "MS", "give up after MS milliseconds (default 10000)" }
