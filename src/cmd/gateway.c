@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "gateway/gateway.h"
 #include "net/http_server.h"
 
 #define SUBSYS "gateway"
@@ -44,9 +45,10 @@ const char cmd_gateway_usage[] =
 	"   or: pincer gateway [options]\n"
 	"\n"
 	"Run the gateway in the foreground until SIGINT or SIGTERM. One port serves\n"
-	"HTTP: the health probes (/health, /healthz, /ready, /readyz) and a status\n"
-	"page at /. The WebSocket control plane and the Control UI are not part of\n"
-	"this build yet.\n"
+	"the WebSocket control plane (OpenClaw's gateway protocol v4, so OpenClaw's\n"
+	"own clients work against it) and HTTP: the health probes (/health,\n"
+	"/healthz, /ready, /readyz, /startupz) and a status page at /. On SIGTERM\n"
+	"or SIGINT, connected clients get a `shutdown` event before the close.\n"
 	"\n"
 	"The port is --port, else $PINCER_GATEWAY_PORT (or $OPENCLAW_GATEWAY_PORT),\n"
 	"else gateway.port from the config, else 18789; 0 picks a free port. The\n"
@@ -62,166 +64,28 @@ const struct cmd cmd_gateway_sub[] = {
 	{ .name = NULL },
 };
 
-struct gateway {
+/* The daemon around the control plane: what this command owns. */
+struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	struct http_server *http;
-	const char *state_dir;
+	struct gateway *gw;
 	char *runtime_path;
 	char host[64];
 	int port;
-	int64_t started_ms;   /* wall clock, for the runtime file */
-	int64_t started_mono; /* for uptime */
-	char *token, *password;
+	int64_t started_ms; /* wall clock, for the runtime file */
 	bool stopping;
-};
-
-/* ==== HTTP routes ==== */
-
-static int64_t gateway_uptime_ms(const struct gateway *gw)
-{
-	return time_mono_ms() - gw->started_mono;
-}
-
-/* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
-static void gateway_http_health(const struct http_request *req, struct http_response *res,
-				void *arg)
-{
-	struct gateway *gw = arg;
-
-	http_response_json(res, 200,
-			   json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "status", "live", "version",
-				     PINCER_VERSION, "uptimeMs",
-				     (json_int_t)gateway_uptime_ms(gw)));
-	http_response_header(res, "Cache-Control", "no-store");
-}
-
-/* Does the request carry the gateway token or password as a bearer credential? */
-static bool gateway_http_authorized(const struct gateway *gw, const struct http_request *req)
-{
-	const char *h = http_request_header(req, "Authorization");
-	const char *cred;
-
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return false;
-	cred = h + 7;
-	return (gw->token && str_ct_equal(cred, strlen(cred), gw->token, strlen(gw->token))) ||
-	       (gw->password &&
-		str_ct_equal(cred, strlen(cred), gw->password, strlen(gw->password)));
-}
-
-/*
- * Readiness, as OpenClaw's /ready and /readyz: details only for local
- * clients or ones holding the gateway credential, {ready} for the rest.
- */
-static void gateway_http_ready(const struct http_request *req, struct http_response *res, void *arg)
-{
-	struct gateway *gw = arg;
-	bool ready = !gw->stopping;
-	json_t *o;
-
-	if (req->peer_loopback || gateway_http_authorized(gw, req)) {
-		o = json_pack("{s:b, s:[], s:I}", "ready", ready, "failing", "uptimeMs",
-			      (json_int_t)gateway_uptime_ms(gw));
-		if (!ready)
-			json_array_append_new(json_object_get(o, "failing"),
-					      json_string("gateway-draining"));
-	} else {
-		o = json_pack("{s:b}", "ready", ready);
-	}
-	http_response_json(res, ready ? 200 : 503, o);
-	http_response_header(res, "Cache-Control", "no-store");
-}
-
-static void gateway_html_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
-/* "3 s", "2 min 5 s", "4 h 12 min", "3 d 2 h". */
-static void gateway_format_uptime(char *out, size_t outlen, int64_t ms)
-{
-	int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
-
-	if (d)
-		snprintf(out, outlen, "%lld d %lld h", (long long)d, (long long)(h % 24));
-	else if (h)
-		snprintf(out, outlen, "%lld h %lld min", (long long)h, (long long)(m % 60));
-	else if (m)
-		snprintf(out, outlen, "%lld min %lld s", (long long)m, (long long)(s % 60));
-	else
-		snprintf(out, outlen, "%lld s", (long long)s);
-}
-
-/* A plain status page; the Control UI will replace it. */
-static void gateway_http_index(const struct http_request *req, struct http_response *res, void *arg)
-{
-	struct gateway *gw = arg;
-	struct buf *b = &res->body;
-	char uptime[48];
-
-	gateway_format_uptime(uptime, sizeof(uptime), gateway_uptime_ms(gw));
-	res->content_type = "text/html; charset=utf-8";
-	http_response_header(res, "Cache-Control", "no-store");
-	buf_puts(b, "<!doctype html>\n"
-		    "<html lang=\"en\">\n"
-		    "<head>\n"
-		    "<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		    "<title>pincer</title>\n"
-		    "</head>\n"
-		    "<body>\n"
-		    "<h1>pincer</h1>\n"
-		    "<p>The pincer gateway is running.</p>\n"
-		    "<table>\n");
-	buf_printf(b, "<tr><th align=\"left\">version</th><td>%s</td></tr>\n", PINCER_VERSION);
-	buf_printf(b, "<tr><th align=\"left\">uptime</th><td>%s</td></tr>\n", uptime);
-	buf_puts(b, "<tr><th align=\"left\">state directory</th><td>");
-	/* The path names the user's home: only local clients get to see it. */
-	if (req->peer_loopback)
-		gateway_html_escape(b, gw->state_dir);
-	else
-		buf_puts(b, "(shown to local clients only)");
-	buf_puts(b, "</td></tr>\n"
-		    "</table>\n"
-		    "<p>The Control UI and the WebSocket control plane are not part of this\n"
-		    "build yet. Health probes: <a href=\"/health\">/health</a>,\n"
-		    "<a href=\"/readyz\">/readyz</a>.</p>\n"
-		    "</body>\n"
-		    "</html>\n");
-}
-
-static const struct http_route gateway_routes[] = {
-	{ "GET", "/", gateway_http_index, 0 },         { "GET", "/health", gateway_http_health, 0 },
-	{ "GET", "/healthz", gateway_http_health, 0 }, { "GET", "/ready", gateway_http_ready, 0 },
-	{ "GET", "/readyz", gateway_http_ready, 0 },   { .path = NULL },
 };
 
 /* ==== start-up decisions ==== */
 
-/* Configure both log sinks from the config; --verbose lowers the console to debug. */
-static void gateway_setup_logging(const struct config *cfg, const struct paths *paths, bool verbose,
-				  bool color)
+/*
+ * Configure both log sinks from the config; --verbose lowers the console to
+ * debug. Returns the log file's path (owned by the caller), which the
+ * logs.tail method reads.
+ */
+static char *gateway_setup_logging(const struct config *cfg, const struct paths *paths,
+				   bool verbose, bool color)
 {
 	struct log_opts o;
 	const char *s;
@@ -255,7 +119,7 @@ static void gateway_setup_logging(const struct config *cfg, const struct paths *
 	if (log_setup(&o) < 0)
 		log_warn(SUBSYS, "cannot open log file %s: %s; logging to the console only", file,
 			 strerror(errno));
-	free(file);
+	return file;
 }
 
 static bool gateway_host_is_loopback(const char *host)
@@ -334,25 +198,13 @@ static int gateway_resolve_port(struct ctx *ctx, const struct config *cfg, long 
 	return 0;
 }
 
-/* Resolve a credential; 0 when fine (set or not), else the exit code after a message. */
-static int gateway_load_secret(const struct config *cfg, const char *path, char **out)
-{
-	char err[256];
-
-	if (config_get_secret(cfg, path, out, err, sizeof(err)) < 0)
-		return cli_error("%s: %s", path, err);
-	if (*out)
-		log_add_secret(*out);
-	return 0;
-}
-
 /* ==== runtime file ==== */
 
-static int gateway_write_runtime(const struct gateway *gw)
+static int gateway_write_runtime(const struct daemon *d)
 {
-	json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:I}", "pid", (int)getpid(), "port", gw->port,
-			      "host", gw->host, "version", PINCER_VERSION, "startedAt",
-			      (json_int_t)gw->started_ms);
+	json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:I}", "pid", (int)getpid(), "port", d->port,
+			      "host", d->host, "version", PINCER_VERSION, "startedAt",
+			      (json_int_t)d->started_ms);
 	char *s = json_dump_str(o, JSON_COMPACT);
 	size_t len = strlen(s);
 	int r;
@@ -360,24 +212,24 @@ static int gateway_write_runtime(const struct gateway *gw)
 	s = xrealloc(s, len + 2);
 	s[len++] = '\n';
 	s[len] = '\0';
-	r = fs_write_atomic(gw->runtime_path, s, len, 0600);
+	r = fs_write_atomic(d->runtime_path, s, len, 0600);
 	free(s);
 	json_decref(o);
 	return r;
 }
 
 /* Remove the runtime file, unless another gateway has since replaced it with its own. */
-static void gateway_remove_runtime(const struct gateway *gw)
+static void gateway_remove_runtime(const struct daemon *d)
 {
 	struct buf b;
 	json_t *o;
 
 	buf_init(&b, 64 * 1024);
-	if (fs_read_file(gw->runtime_path, &b) == 0) {
+	if (fs_read_file(d->runtime_path, &b) == 0) {
 		o = json_loadb(b.p, b.len, 0, NULL);
 		if (o && json_integer_value(json_object_get(o, "pid")) == getpid() &&
-		    unlink(gw->runtime_path) < 0 && errno != ENOENT)
-			log_warn(SUBSYS, "cannot remove %s: %s", gw->runtime_path, strerror(errno));
+		    unlink(d->runtime_path) < 0 && errno != ENOENT)
+			log_warn(SUBSYS, "cannot remove %s: %s", d->runtime_path, strerror(errno));
 		json_decref(o);
 	}
 	buf_release(&b);
@@ -387,40 +239,50 @@ static void gateway_remove_runtime(const struct gateway *gw)
 
 static void gateway_on_http_stopped(void *arg)
 {
-	struct gateway *gw = arg;
-
-	/* With these closed, uv_run returns once lws has closed its own handles. */
-	uv_close((uv_handle_t *)&gw->sigint, NULL);
-	uv_close((uv_handle_t *)&gw->sigterm, NULL);
+	/*
+	 * Nothing to close here: the signal handles were unreferenced when the
+	 * stop began, so uv_run returns once lws has closed its own handles.
+	 */
 }
 
-static void gateway_stop(struct gateway *gw)
+/*
+ * Tell clients first (a `shutdown` event, then a close after their queued
+ * frames), then let the HTTP server drain what is left.
+ */
+static void gateway_stop(struct daemon *d, const char *reason)
 {
-	if (gw->stopping)
+	if (d->stopping)
 		return;
-	gw->stopping = true;
-	http_server_stop(gw->http, GATEWAY_STOP_GRACE_MS, gateway_on_http_stopped, gw);
+	d->stopping = true;
+	/*
+	 * Keep catching signals while draining (a second SIGTERM must not kill
+	 * the process mid-drain), but stop them from holding the loop open.
+	 */
+	uv_unref((uv_handle_t *)&d->sigint);
+	uv_unref((uv_handle_t *)&d->sigterm);
+	gateway_shutdown(d->gw, reason, 0);
+	http_server_stop(d->http, GATEWAY_STOP_GRACE_MS, gateway_on_http_stopped, d);
 }
 
 static void gateway_on_signal(uv_signal_t *h, int signum)
 {
-	struct gateway *gw = h->data;
+	struct daemon *d = h->data;
 	const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
 
-	if (gw->stopping) {
+	if (d->stopping) {
 		log_info(SUBSYS, "received %s; already stopping", name);
 		return;
 	}
 	log_info(SUBSYS, "received %s; stopping", name);
-	gateway_stop(gw);
+	gateway_stop(d, name);
 }
 
-static const char *gateway_url_host(const struct gateway *gw, char *out, size_t outlen)
+static const char *gateway_url_host(const struct daemon *d, char *out, size_t outlen)
 {
-	if (strchr(gw->host, ':'))
-		snprintf(out, outlen, "[%s]", gw->host);
+	if (strchr(d->host, ':'))
+		snprintf(out, outlen, "[%s]", d->host);
 	else
-		snprintf(out, outlen, "%s", gw->host);
+		snprintf(out, outlen, "%s", d->host);
 	return out;
 }
 
@@ -431,21 +293,21 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	bool verbose = false, port_set;
 	const struct opt opts[] = {
 		{ OPT_INT, "port", 0, &port_opt, "PORT",
-		  "port for HTTP (0: any free port; default 18789)" },
+		  "port for HTTP and WebSocket (0: any free port; default 18789)" },
 		{ OPT_STR, "bind", 0, &bind_opt, "MODE", "loopback (default), lan or custom" },
 		{ OPT_FLAG, "verbose", 0, &verbose, NULL, "log debug lines to the console" },
 		{ .kind = OPT_END },
 	};
-	struct gateway gw = { 0 };
+	struct daemon d = { 0 };
 	struct config cfg;
 	const struct paths *paths;
 	struct http_server_opts ho = { 0 };
 	struct buf errs;
 	char err[256], urlhost[72];
+	sigset_t stopsigs;
 	int n, r = 1;
 
-	gw.started_mono = time_mono_ms();
-	gw.started_ms = time_now_ms();
+	d.started_ms = time_now_ms();
 	n = cli_parse(ctx, argc, argv, opts);
 	if (n < 0)
 		return CLI_PARSE_EXIT(n);
@@ -455,7 +317,6 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	port_set = port_opt != LLONG_MIN;
 
 	paths = cli_paths(ctx);
-	gw.state_dir = paths->state_dir;
 	if (paths_ensure_state_dir(paths) < 0)
 		return cli_error("cannot create state directory %s: %s", paths->state_dir,
 				 strerror(errno));
@@ -472,75 +333,103 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	}
 	buf_release(&errs);
 
-	/* Secrets first, so that no log line (not even the first) can carry them. */
-	if ((r = gateway_load_secret(&cfg, "gateway.auth.token", &gw.token)) ||
-	    (r = gateway_load_secret(&cfg, "gateway.auth.password", &gw.password)))
+	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, d.host, sizeof(d.host))) ||
+	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &d.port)))
 		goto out_cfg;
-	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, gw.host, sizeof(gw.host))) ||
-	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &gw.port)))
-		goto out_cfg;
-	if (!gateway_host_is_loopback(gw.host) && !gw.token && !gw.password) {
-		r = cli_error("refusing to listen on %s without auth: set gateway.auth.token or "
-			      "gateway.auth.password (or bind to loopback)",
-			      gw.host);
-		goto out_cfg;
-	}
 	r = 1;
-	gateway_setup_logging(&cfg, paths, verbose, ctx->color);
+	uv_loop_init(&d.loop);
+	/* Auth first, so that no log line (not even the first) can carry a secret. */
+	d.gw = gateway_new(&d.loop, &cfg, paths, err, sizeof(err));
+	if (!d.gw) {
+		cli_error("%s", err);
+		goto out_loop;
+	}
+	if (!gateway_host_is_loopback(d.host) && d.gw->auth.mode == GW_AUTH_NONE) {
+		cli_error("refusing to listen on %s without auth: set gateway.auth.token or "
+			  "gateway.auth.password (or bind to loopback)",
+			  d.host);
+		goto out_loop;
+	}
+	d.gw->log_path = gateway_setup_logging(&cfg, paths, verbose, ctx->color);
+	snprintf(d.gw->host, sizeof(d.gw->host), "%s", d.host);
+	snprintf(d.gw->bind_mode, sizeof(d.gw->bind_mode), "%s",
+		 bind_opt ? bind_opt
+			  : (config_get_str(&cfg, "gateway.bind") ? config_get_str(&cfg, "gateway.bind")
+								  : "loopback"));
 	log_debug(SUBSYS, "config %s (%s)", paths->config_path,
 		  cfg.exists ? "loaded" : "not found; using defaults");
 
 	/* A client that goes away mid-write must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&gw.loop);
-	ho.host = gw.host;
-	ho.port = gw.port;
-	ho.routes = gateway_routes;
-	ho.arg = &gw;
-	gw.http = http_server_new(&gw.loop, &ho, err, sizeof(err));
-	if (!gw.http) {
+	ho.host = d.host;
+	ho.port = d.port;
+	ho.routes = gateway_http_routes;
+	ho.ws = gateway_ws_handler();
+	ho.arg = d.gw;
+	d.http = http_server_new(&d.loop, &ho, err, sizeof(err));
+	if (!d.http) {
 		if (errno == EADDRINUSE)
 			cli_error("port %d is already in use (another gateway running? try --port)",
-				  gw.port);
+				  d.port);
 		else
 			cli_error("%s", err);
 		goto out_loop;
 	}
-	gw.port = http_server_port(gw.http);
-	gateway_url_host(&gw, urlhost, sizeof(urlhost));
+	d.port = http_server_port(d.http);
+	d.gw->http = d.http;
+	d.gw->port = d.port;
+	gateway_url_host(&d, urlhost, sizeof(urlhost));
 
-	uv_signal_init(&gw.loop, &gw.sigint);
-	uv_signal_init(&gw.loop, &gw.sigterm);
-	gw.sigint.data = gw.sigterm.data = &gw;
-	uv_signal_start(&gw.sigint, gateway_on_signal, SIGINT);
-	uv_signal_start(&gw.sigterm, gateway_on_signal, SIGTERM);
+	uv_signal_init(&d.loop, &d.sigint);
+	uv_signal_init(&d.loop, &d.sigterm);
+	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_start(&d.sigint, gateway_on_signal, SIGINT);
+	uv_signal_start(&d.sigterm, gateway_on_signal, SIGTERM);
+	gateway_start(d.gw);
 
-	log_info(SUBSYS, "listening on http://%s:%d (pincer %s)", urlhost, gw.port, PINCER_VERSION);
-	printf("pincer gateway listening on http://%s:%d/\n", urlhost, gw.port);
+	log_info(SUBSYS, "listening on http://%s:%d (pincer %s, auth %s)", urlhost, d.port,
+		 PINCER_VERSION, gw_auth_mode_name(d.gw->auth.mode));
+	printf("pincer gateway listening on http://%s:%d/\n", urlhost, d.port);
 	fflush(stdout);
 
-	gw.runtime_path = fs_join(paths->state_dir, "gateway.json");
-	if (gateway_write_runtime(&gw) < 0) {
-		log_error(SUBSYS, "cannot write %s: %s; stopping", gw.runtime_path,
+	d.runtime_path = fs_join(paths->state_dir, "gateway.json");
+	if (gateway_write_runtime(&d) < 0) {
+		log_error(SUBSYS, "cannot write %s: %s; stopping", d.runtime_path,
 			  strerror(errno));
-		gateway_stop(&gw);
+		gateway_stop(&d, "startup failed");
 	} else {
 		r = 0;
 	}
 
-	uv_run(&gw.loop, UV_RUN_DEFAULT);
-	http_server_free(gw.http);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	/*
+	 * Stopping already: a late signal must not cut the clean exit short.
+	 * Closing the handles gives the signals their default action back, so
+	 * block them first; they stay pending until the process is gone.
+	 */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
+	uv_close((uv_handle_t *)&d.sigint, NULL);
+	uv_close((uv_handle_t *)&d.sigterm, NULL);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	http_server_free(d.http);
 	if (r == 0)
-		gateway_remove_runtime(&gw);
+		gateway_remove_runtime(&d);
 	log_info(SUBSYS, "stopped");
 
 out_loop:
-	if (uv_loop_close(&gw.loop) == UV_EBUSY)
+	if (d.gw && !d.http) {
+		/* Never started: close the timers it made, then let them finish closing. */
+		gateway_shutdown(d.gw, "startup failed", 0);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+	}
+	gateway_free(d.gw);
+	if (uv_loop_close(&d.loop) == UV_EBUSY)
 		log_debug(SUBSYS, "event loop still had handles at exit");
 out_cfg:
-	free(gw.runtime_path);
-	free(gw.token);
-	free(gw.password);
+	free(d.runtime_path);
 	config_release(&cfg);
 	schema_release();
 	log_shutdown();

@@ -175,16 +175,17 @@ def test_keepalive_connection_serves_several_requests(gateway):
         conn.close()
 
 
-def test_websocket_upgrade_is_not_served_yet(gateway):
+def test_websocket_upgrade_is_served_on_any_path(gateway):
     g = gateway()
-    status, h, body = fetch(g.port, "GET", "/", headers={
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13",
-    })
-    assert status == 404
-    assert json.loads(body) == {"error": {"message": "not found"}}
+    for path in ("/", "/ws"):
+        status, h, body = fetch(g.port, "GET", path, headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        })
+        assert status == 101
+        assert h["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
     # The gateway is still fine afterwards.
     assert fetch(g.port, "GET", "/health")[0] == 200
 
