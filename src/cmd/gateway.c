@@ -12,6 +12,7 @@
  * to find the gateway is written only once the port is listening.
  */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -41,7 +42,7 @@
 #define GATEWAY_STOP_GRACE_MS 5000
 
 const char cmd_gateway_usage[] =
-	"usage: pincer gateway run [--port PORT] [--bind loopback|lan|custom] [--verbose]\n"
+	"usage: pincer gateway run [--port PORT] [--bind MODE] [--force] [--verbose]\n"
 	"   or: pincer gateway [options]\n"
 	"\n"
 	"Run the gateway in the foreground until SIGINT or SIGTERM. One port serves\n"
@@ -53,11 +54,14 @@ const char cmd_gateway_usage[] =
 	"The port is --port, else $PINCER_GATEWAY_PORT (or $OPENCLAW_GATEWAY_PORT),\n"
 	"else gateway.port from the config, else 18789; 0 picks a free port. The\n"
 	"address comes from --bind, else gateway.bind: loopback is 127.0.0.1, lan is\n"
-	"0.0.0.0, custom is gateway.customBindHost. Binding beyond loopback needs\n"
-	"gateway.auth.token or gateway.auth.password.\n"
+	"0.0.0.0, tailnet is this machine's Tailscale address, auto is 0.0.0.0 in a\n"
+	"container and else the tailnet address or loopback, custom is\n"
+	"gateway.customBindHost. Binding beyond loopback needs gateway.auth.token or\n"
+	"gateway.auth.password.\n"
 	"\n"
 	"Once listening, the gateway writes <state dir>/gateway.json (pid, port,\n"
-	"host, version, startedAt) and removes it when it stops.\n";
+	"host, version, startedAt) and removes it when it stops. --force first stops\n"
+	"the pincer gateway that file names, if it still runs, so its port is free.\n";
 
 const struct cmd cmd_gateway_sub[] = {
 	{ "run", cmd_gateway, "run the gateway in the foreground", cmd_gateway_usage, NULL },
@@ -136,6 +140,51 @@ static bool gateway_host_is_loopback(const char *host)
 	return false;
 }
 
+/* Running inside a container (Docker, Podman, Kubernetes, LXC)? OpenClaw's "auto" asks this. */
+static bool gateway_in_container(void)
+{
+	struct buf b;
+	bool yes;
+
+	if (fs_exists("/.dockerenv") || fs_exists("/run/.containerenv") || getenv("container"))
+		return true;
+	buf_init(&b, 1 << 16);
+	yes = fs_read_file("/proc/1/cgroup", &b) == 0 &&
+	      (strstr(b.p, "docker") || strstr(b.p, "kubepods") || strstr(b.p, "containerd") ||
+	       strstr(b.p, "lxc"));
+	buf_release(&b);
+	return yes;
+}
+
+/*
+ * This machine's Tailscale IPv4 address (100.64.0.0/10, the range tailscaled
+ * assigns), preferring an interface named tailscale*. Returns 0 or -1.
+ */
+static int gateway_tailnet_addr(char *out, size_t outlen)
+{
+	struct ifaddrs *ifs, *i;
+	int found = -1;
+
+	if (getifaddrs(&ifs) < 0)
+		return -1;
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+		uint32_t a;
+
+		if (!sin || sin->sin_family != AF_INET)
+			continue;
+		a = ntohl(sin->sin_addr.s_addr);
+		if ((a & 0xffc00000u) != 0x64400000u)
+			continue;
+		if (found < 0 || !strncmp(i->ifa_name, "tailscale", 9)) {
+			inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)outlen);
+			found = 0;
+		}
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
 /*
  * The listen address for a bind mode (--bind, else gateway.bind). Returns 0,
  * or the exit code after printing why not.
@@ -156,12 +205,25 @@ static int gateway_resolve_bind(struct ctx *ctx, const struct config *cfg, const
 			return cli_error("bind mode 'custom' needs gateway.customBindHost in the "
 					 "config");
 		snprintf(host, hostlen, "%s", custom);
-	} else if (!strcmp(mode, "tailnet") || !strcmp(mode, "auto")) {
-		return cli_error("bind mode '%s' is not supported yet (use loopback, lan or "
-				 "custom)",
-				 mode);
+	} else if (!strcmp(mode, "tailnet")) {
+		if (gateway_tailnet_addr(host, hostlen) < 0)
+			return cli_error("bind mode 'tailnet' needs a Tailscale address "
+					 "(100.64.0.0/10) on this machine, and there is none (is "
+					 "tailscaled up?)");
+	} else if (!strcmp(mode, "auto")) {
+		/*
+		 * OpenClaw's auto: every interface inside a container (where
+		 * loopback is unreachable from outside), else the tailnet
+		 * address when there is one, else loopback.
+		 */
+		if (gateway_in_container())
+			snprintf(host, hostlen, "0.0.0.0");
+		else if (gateway_tailnet_addr(host, hostlen) < 0)
+			snprintf(host, hostlen, "127.0.0.1");
 	} else {
-		return cli_usage_error(ctx, "unknown bind mode '%s' (use loopback, lan or custom)",
+		return cli_usage_error(ctx,
+				       "unknown bind mode '%s' (use loopback, lan, tailnet, auto or "
+				       "custom)",
 				       mode);
 	}
 	return 0;
@@ -235,6 +297,80 @@ static void gateway_remove_runtime(const struct daemon *d)
 	buf_release(&b);
 }
 
+/* Is `pid` alive? A zombie (exited, not yet reaped by its parent) is not. */
+static bool gateway_pid_alive(pid_t pid)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	if (kill(pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state && state != 'Z' && state != 'X';
+}
+
+/* Is `pid` a running pincer (not us)? Judged by its command line, not just the pid. */
+static bool gateway_pid_is_pincer(pid_t pid)
+{
+	char path[64];
+	struct buf b;
+	bool yes = false;
+
+	if (pid <= 0 || pid == getpid() || !gateway_pid_alive(pid))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf_init(&b, 1 << 16);
+	if (fs_read_file(path, &b) == 0 && b.len) {
+		const char *argv0 = strrchr(b.p, '/') ? strrchr(b.p, '/') + 1 : b.p;
+
+		/* cmdline is NUL-separated: argv0 ends at the first NUL. */
+		yes = !strcmp(argv0, "pincer") || strstr(argv0, "pincer") != NULL;
+	}
+	buf_release(&b);
+	return yes;
+}
+
+/*
+ * --force: stop the gateway our runtime file names (a stale or forgotten
+ * one), SIGTERM first and SIGKILL after 10 s. Returns 0, or -1 with a message.
+ */
+static int gateway_force_stop(const struct paths *paths)
+{
+	char *path = fs_join(paths->state_dir, "gateway.json");
+	struct buf b;
+	json_t *o = NULL;
+	pid_t pid = 0;
+	int r = 0;
+
+	buf_init(&b, 64 * 1024);
+	if (fs_read_file(path, &b) == 0 && (o = json_loadb(b.p, b.len, 0, NULL)))
+		pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+	json_decref(o);
+	buf_release(&b);
+	if (gateway_pid_is_pincer(pid)) {
+		fprintf(stderr, "pincer: stopping the running gateway (pid %d)\n", (int)pid);
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 200 && gateway_pid_alive(pid); i++)
+			usleep(50 * 1000);
+		if (gateway_pid_alive(pid)) {
+			kill(pid, SIGKILL);
+			for (int i = 0; i < 40 && gateway_pid_alive(pid); i++)
+				usleep(50 * 1000);
+		}
+		if (gateway_pid_alive(pid))
+			r = cli_error("cannot stop the gateway (pid %d)", (int)pid);
+	}
+	free(path);
+	return r;
+}
+
 /* ==== running ==== */
 
 static void gateway_on_http_stopped(void *arg)
@@ -290,11 +426,14 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 {
 	long long port_opt = LLONG_MIN;
 	const char *bind_opt = NULL;
-	bool verbose = false, port_set;
+	bool verbose = false, force = false, port_set;
 	const struct opt opts[] = {
 		{ OPT_INT, "port", 0, &port_opt, "PORT",
 		  "port for HTTP and WebSocket (0: any free port; default 18789)" },
-		{ OPT_STR, "bind", 0, &bind_opt, "MODE", "loopback (default), lan or custom" },
+		{ OPT_STR, "bind", 0, &bind_opt, "MODE",
+		  "loopback (default), lan, tailnet, auto or custom" },
+		{ OPT_FLAG, "force", 0, &force, NULL,
+		  "stop a pincer gateway still running for this state dir first" },
 		{ OPT_FLAG, "verbose", 0, &verbose, NULL, "log debug lines to the console" },
 		{ .kind = OPT_END },
 	};
@@ -336,6 +475,8 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, d.host, sizeof(d.host))) ||
 	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &d.port)))
 		goto out_cfg;
+	if (force && (r = gateway_force_stop(paths)))
+		goto out_cfg;
 	r = 1;
 	uv_loop_init(&d.loop);
 	/* Auth first, so that no log line (not even the first) can carry a secret. */
@@ -369,7 +510,8 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	d.http = http_server_new(&d.loop, &ho, err, sizeof(err));
 	if (!d.http) {
 		if (errno == EADDRINUSE)
-			cli_error("port %d is already in use (another gateway running? try --port)",
+			cli_error("port %d is already in use (another gateway running? stop it, use "
+				  "--force, or pick another --port)",
 				  d.port);
 		else
 			cli_error("%s", err);
