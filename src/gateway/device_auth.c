@@ -89,8 +89,7 @@ static size_t device_auth_space_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* Trim `s` the way JavaScript does: the kept span is [*start, *start + *len). */
-static void device_auth_trim(const char *s, const char **start, size_t *len)
+void device_auth_js_trim(const char *s, const char **start, size_t *len)
 {
 	const unsigned char *b = (const unsigned char *)s;
 	size_t n = strlen(s), k;
@@ -126,7 +125,7 @@ static int device_auth_put_metadata(struct buf *out, const char *s)
 
 	if (!s)
 		return 0;
-	device_auth_trim(s, &p, &n);
+	device_auth_js_trim(s, &p, &n);
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
 
@@ -190,7 +189,7 @@ int device_auth_payload(int version, const struct device_auth_claim *c, struct b
 	if (version != 2 && version != 3)
 		return -1;
 	if (c->nonce)
-		device_auth_trim(c->nonce, &nonce, &nonce_len);
+		device_auth_js_trim(c->nonce, &nonce, &nonce_len);
 	if (buf_printf(out, "v%d|%s|%s|%s|%s|", version, c->id ? c->id : "",
 		       c->client_id ? c->client_id : "", c->client_mode ? c->client_mode : "",
 		       c->role ? c->role : "operator") < 0 ||
@@ -296,7 +295,7 @@ enum device_auth_err device_auth_verify(const struct device_auth_claim *c,
 		return DEVICE_AUTH_SIGNATURE_EXPIRED;
 
 	if (c->nonce)
-		device_auth_trim(c->nonce, &nonce, &nonce_len);
+		device_auth_js_trim(c->nonce, &nonce, &nonce_len);
 	if (nonce_len == 0)
 		return DEVICE_AUTH_NONCE_REQUIRED;
 	if (!challenge_nonce || strlen(challenge_nonce) != nonce_len ||

@@ -121,4 +121,11 @@ int device_auth_payload(int version, const struct device_auth_claim *c, struct b
  */
 char *device_auth_normalize_metadata(const char *s);
 
+/*
+ * JavaScript's String.prototype.trim on UTF-8 text, without copying: the
+ * kept span is [*start, *start + *len). The pairing store trims ids, roles
+ * and scopes with it too, so the same text compares equal everywhere.
+ */
+void device_auth_js_trim(const char *s, const char **start, size_t *len);
+
 #endif
