@@ -145,8 +145,11 @@ static bool dv_list_has(const json_t *list, const char *s)
 	size_t i;
 	const json_t *v;
 
-	json_array_foreach(list, i, v) if (json_is_string(v) &&
-					   strcmp(json_string_value(v), s) == 0) return true;
+	json_array_foreach(list, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -173,8 +176,11 @@ static void dv_list_add_all(json_t *list, const json_t *v)
 		dv_list_add_trimmed(list, json_string_value(v));
 		return;
 	}
-	json_array_foreach(v, i, item) if (json_is_string(item))
-		dv_list_add_trimmed(list, json_string_value(item));
+	json_array_foreach(v, i, item)
+	{
+		if (json_is_string(item))
+			dv_list_add_trimmed(list, json_string_value(item));
+	}
 }
 
 /* mergeDevicePairingRoles: the union of strings and lists; NULL when empty. */
@@ -220,7 +226,11 @@ static bool dv_same_set(const json_t *a, const json_t *b)
 
 	if (json_array_size(a) != json_array_size(b))
 		return false;
-	json_array_foreach(a, i, v) if (!dv_list_has(b, json_string_value(v))) return false;
+	json_array_foreach(a, i, v)
+	{
+		if (!dv_list_has(b, json_string_value(v)))
+			return false;
+	}
 	return true;
 }
 
@@ -229,7 +239,11 @@ static bool dv_subset(const json_t *a, const json_t *b)
 	size_t i;
 	const json_t *v;
 
-	json_array_foreach(a, i, v) if (!dv_list_has(b, json_string_value(v))) return false;
+	json_array_foreach(a, i, v)
+	{
+		if (!dv_list_has(b, json_string_value(v)))
+			return false;
+	}
 	return true;
 }
 
@@ -265,8 +279,11 @@ json_t *devices_normalize_scopes(const json_t *scopes)
 	size_t i;
 	const json_t *v;
 
-	json_array_foreach(scopes, i, v) if (json_is_string(v))
-		dv_list_add_trimmed(out, json_string_value(v));
+	json_array_foreach(scopes, i, v)
+	{
+		if (json_is_string(v))
+			dv_list_add_trimmed(out, json_string_value(v));
+	}
 	if (dv_list_has(out, DV_ADMIN)) {
 		dv_list_add_trimmed(out, DV_READ);
 		dv_list_add_trimmed(out, DV_WRITE);
@@ -281,7 +298,7 @@ json_t *devices_normalize_scopes(const json_t *scopes)
 static json_t *dv_role_token_scopes(const char *role, const json_t *scopes)
 {
 	json_t *all = devices_normalize_scopes(scopes), *out = json_array();
-	bool operator= role && strcmp(role, DV_OPERATOR) == 0;
+	bool for_operator = role && strcmp(role, DV_OPERATOR) == 0;
 	size_t i;
 	const json_t *v;
 
@@ -289,7 +306,7 @@ static json_t *dv_role_token_scopes(const char *role, const json_t *scopes)
 	{
 		bool is_operator_scope = str_starts_with(json_string_value(v), DV_OPERATOR_PREFIX);
 
-		if (is_operator_scope == operator)
+		if (is_operator_scope == for_operator)
 			json_array_append(out, (json_t *)v);
 	}
 	json_decref(all);
@@ -417,13 +434,9 @@ static const json_t *dv_baseline(const json_t *device)
 /* resolvePairedAccessScopes: the baseline trimmed, unique and sorted. */
 static json_t *dv_access_scopes(const json_t *device)
 {
-	const json_t *base = json_object_get(device, "approvedScopes");
 	json_t *out = json_array();
 
-	if (!json_is_array(base))
-		base = json_object_get(device, "scopes");
-	if (json_is_array(base))
-		dv_list_add_all(out, base);
+	dv_list_add_all(out, dv_baseline(device));
 	dv_list_sort(out);
 	return out;
 }
@@ -437,12 +450,16 @@ static json_t *dv_effective_roles(const json_t *device)
 	size_t i;
 	const json_t *v;
 
-	json_object_foreach((json_t *)tokens, key,
-			    entry) if (dv_int(entry, "revokedAtMs", 0) == 0 &&
-				       dv_str(entry, "role"))
-		dv_list_add_trimmed(active, dv_str(entry, "role"));
-	json_array_foreach(active, i, v) if (dv_list_has(approved, json_string_value(v)))
-		json_array_append(out, (json_t *)v);
+	json_object_foreach((json_t *)tokens, key, entry)
+	{
+		if (dv_int(entry, "revokedAtMs", 0) == 0 && dv_str(entry, "role"))
+			dv_list_add_trimmed(active, dv_str(entry, "role"));
+	}
+	json_array_foreach(active, i, v)
+	{
+		if (dv_list_has(approved, json_string_value(v)))
+			json_array_append(out, (json_t *)v);
+	}
 	json_decref(active);
 	json_decref(approved);
 	return out;
@@ -506,8 +523,11 @@ static bool dv_valid_paired(const char *key, json_t *rec)
 	if (tokens && !json_is_null(tokens)) {
 		if (!json_is_object(tokens))
 			return false;
-		json_object_foreach((json_t *)tokens, k,
-				    entry) if (!dv_valid_token(entry)) return false;
+		json_object_foreach((json_t *)tokens, k, entry)
+		{
+			if (!dv_valid_token(entry))
+				return false;
+		}
 	}
 	return true;
 }
@@ -836,10 +856,11 @@ static bool dv_can_refresh(const json_t *existing, const struct devices_request 
 			json_t *one = json_pack("[O]", s);
 			bool any = false;
 
-			json_array_foreach(iroles, j,
-					   r) if (devices_role_scopes_allow(json_string_value(r),
-									    one, escopes)) any =
-				true;
+			json_array_foreach(iroles, j, r)
+			{
+				if (devices_role_scopes_allow(json_string_value(r), one, escopes))
+					any = true;
+			}
 			json_decref(one);
 			if (!any) {
 				ok = false;
@@ -1057,9 +1078,12 @@ static json_t *dv_approved_token_scopes(const char *role, const json_t *pending,
 		size_t i;
 		const json_t *v;
 
-		json_array_foreach(pend, i, v) if (!(existing_token && json_array_size(base) > 0) ||
-						   !dv_list_has(base, json_string_value(v)))
-			json_array_append(delta, (json_t *)v);
+		json_array_foreach(pend, i, v)
+		{
+			if (!(existing_token && json_array_size(base) > 0) ||
+			    !dv_list_has(base, json_string_value(v)))
+				json_array_append(delta, (json_t *)v);
+		}
 		if (json_array_size(delta) == 0 && existing_token) {
 			out = dv_role_token_scopes(role, json_object_get(existing_token, "scopes"));
 		} else {
@@ -1759,9 +1783,11 @@ json_t *devices_paired_public_json(const json_t *record, int connected)
 	json_t *out = json_object(), *v;
 	const char *key;
 
-	json_object_foreach((json_t *)record, key,
-			    v) if (strcmp(key, "tokens") && strcmp(key, "approvedScopes"))
-		json_object_set_new(out, key, dv_copy(v));
+	json_object_foreach((json_t *)record, key, v)
+	{
+		if (strcmp(key, "tokens") && strcmp(key, "approvedScopes"))
+			json_object_set_new(out, key, dv_copy(v));
+	}
 	if (connected >= 0)
 		json_object_set_new(out, "connected", json_boolean(connected));
 	dv_set(out, "tokens", dv_token_summary(json_object_get(record, "tokens")));

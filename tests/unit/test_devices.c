@@ -1252,7 +1252,10 @@ static json_t *normalise(struct names *n, const json_t *v, const char *key)
 		size_t i;
 		const json_t *x;
 
-		json_array_foreach(v, i, x) json_array_append_new(out, normalise(n, x, NULL));
+		json_array_foreach(v, i, x)
+		{
+			json_array_append_new(out, normalise(n, x, NULL));
+		}
 		return out;
 	}
 	if (json_is_object(v)) {
@@ -1260,7 +1263,10 @@ static json_t *normalise(struct names *n, const json_t *v, const char *key)
 		const char **keys = malloc((cnt + 1) * sizeof(*keys)), *k;
 		json_t *out = json_object(), *x;
 
-		json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+		json_object_foreach((json_t *)v, k, x)
+		{
+			keys[i++] = k;
+		}
 		qsort(keys, cnt, sizeof(*keys), cmp_str);
 		for (i = 0; i < cnt; i++)
 			json_object_set_new(out, keys[i],
@@ -1300,17 +1306,23 @@ static json_t *scenario_list(struct t *t, int64_t at)
 		       ? load_json(path_in(t, "devices/paired.json"))
 		       : json_object();
 	items = malloc((json_object_size(file) + 1) * sizeof(*items));
-	json_object_foreach(file, key, rec) items[cnt++] = rec;
-	for (size_t i = 1; i < cnt; i++)
-		for (size_t j = i;
-		     j > 0 && json_integer_value(json_object_get(items[j - 1], "approvedAtMs")) <
-				      json_integer_value(json_object_get(items[j], "approvedAtMs"));
-		     j--) {
-			json_t *x = items[j];
+	json_object_foreach(file, key, rec)
+	{
+		items[cnt++] = rec;
+	}
+	/* Newest approval first; ties keep file order, as toSorted does. */
+	for (size_t i = 1; i < cnt; i++) {
+		json_t *x = items[i];
+		json_int_t k = json_integer_value(json_object_get(x, "approvedAtMs"));
+		size_t j = i;
 
+		while (j > 0 &&
+		       json_integer_value(json_object_get(items[j - 1], "approvedAtMs")) < k) {
 			items[j] = items[j - 1];
-			items[j - 1] = x;
+			j--;
 		}
+		items[j] = x;
+	}
 	for (size_t i = 0; i < cnt; i++)
 		json_array_append(paired, items[i]);
 	free(items);
