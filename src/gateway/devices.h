@@ -59,7 +59,7 @@
 
 enum devices_rc {
 	DEVICES_OK = 0,
-	DEVICES_EIO = -1,       /* could not persist or read; err says why; store unchanged */
+	DEVICES_EIO = -1,       /* could not persist; err says why; memory matches the files */
 	DEVICES_NOT_FOUND = -2, /* unknown request, device or role; err is OpenClaw's message */
 	DEVICES_DENIED = -3,    /* refused by policy; err is OpenClaw's message or reason */
 };
