@@ -74,7 +74,7 @@ struct cmd_gw_conn {
  * message. The caller releases *t with gw_target_release.
  */
 int cmd_gw_target(struct ctx *ctx, const struct cmd_gw_conn *c, struct gw_target *t);
-/* Connection options for gw_call_sync from a target and --timeout. */
+/* Connection options for gw_client_call_sync from a target and --timeout. */
 void cmd_gw_client_opts(const struct gw_target *t, const struct cmd_gw_conn *c,
 			struct gw_client_opts *o);
 /* The --timeout value, or the default. */

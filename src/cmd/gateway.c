@@ -12,6 +12,7 @@
  * to find the gateway is written only once the port is listening.
  */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "gateway/gateway.h"
 #include "net/http_server.h"
 
 #define SUBSYS "gateway"
@@ -40,22 +42,26 @@
 #define GATEWAY_STOP_GRACE_MS 5000
 
 const char cmd_gateway_usage[] =
-	"usage: pincer gateway run [--port PORT] [--bind loopback|lan|custom] [--verbose]\n"
+	"usage: pincer gateway run [--port PORT] [--bind MODE] [--force] [--verbose]\n"
 	"   or: pincer gateway [options]\n"
 	"\n"
 	"Run the gateway in the foreground until SIGINT or SIGTERM. One port serves\n"
-	"HTTP: the health probes (/health, /healthz, /ready, /readyz) and a status\n"
-	"page at /. The WebSocket control plane and the Control UI are not part of\n"
-	"this build yet.\n"
+	"the WebSocket control plane (OpenClaw's gateway protocol v4, so OpenClaw's\n"
+	"own clients work against it) and HTTP: the health probes (/health,\n"
+	"/healthz, /ready, /readyz, /startupz) and a status page at /. On SIGTERM\n"
+	"or SIGINT, connected clients get a `shutdown` event before the close.\n"
 	"\n"
 	"The port is --port, else $PINCER_GATEWAY_PORT (or $OPENCLAW_GATEWAY_PORT),\n"
 	"else gateway.port from the config, else 18789; 0 picks a free port. The\n"
 	"address comes from --bind, else gateway.bind: loopback is 127.0.0.1, lan is\n"
-	"0.0.0.0, custom is gateway.customBindHost. Binding beyond loopback needs\n"
-	"gateway.auth.token or gateway.auth.password.\n"
+	"0.0.0.0, tailnet is this machine's Tailscale address, auto is 0.0.0.0 in a\n"
+	"container and else the tailnet address or loopback, custom is\n"
+	"gateway.customBindHost. Binding beyond loopback needs gateway.auth.token or\n"
+	"gateway.auth.password.\n"
 	"\n"
 	"Once listening, the gateway writes <state dir>/gateway.json (pid, port,\n"
-	"host, version, startedAt) and removes it when it stops.\n";
+	"host, version, startedAt) and removes it when it stops. --force first stops\n"
+	"the pincer gateway that file names, if it still runs, so its port is free.\n";
 
 const struct cmd cmd_gateway_sub[] = {
 	{ "run", cmd_gateway, "run the gateway in the foreground", cmd_gateway_usage, NULL },
@@ -66,166 +72,28 @@ const struct cmd cmd_gateway_sub[] = {
 	{ .name = NULL },
 };
 
-struct gateway {
+/* The daemon around the control plane: what this command owns. */
+struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	struct http_server *http;
-	const char *state_dir;
+	struct gateway *gw;
 	char *runtime_path;
 	char host[64];
 	int port;
-	int64_t started_ms;   /* wall clock, for the runtime file */
-	int64_t started_mono; /* for uptime */
-	char *token, *password;
+	int64_t started_ms; /* wall clock, for the runtime file */
 	bool stopping;
-};
-
-/* ==== HTTP routes ==== */
-
-static int64_t gateway_uptime_ms(const struct gateway *gw)
-{
-	return time_mono_ms() - gw->started_mono;
-}
-
-/* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
-static void gateway_http_health(const struct http_request *req, struct http_response *res,
-				void *arg)
-{
-	struct gateway *gw = arg;
-
-	http_response_json(res, 200,
-			   json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "status", "live", "version",
-				     PINCER_VERSION, "uptimeMs",
-				     (json_int_t)gateway_uptime_ms(gw)));
-	http_response_header(res, "Cache-Control", "no-store");
-}
-
-/* Does the request carry the gateway token or password as a bearer credential? */
-static bool gateway_http_authorized(const struct gateway *gw, const struct http_request *req)
-{
-	const char *h = http_request_header(req, "Authorization");
-	const char *cred;
-
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return false;
-	cred = h + 7;
-	return (gw->token && str_ct_equal(cred, strlen(cred), gw->token, strlen(gw->token))) ||
-	       (gw->password &&
-		str_ct_equal(cred, strlen(cred), gw->password, strlen(gw->password)));
-}
-
-/*
- * Readiness, as OpenClaw's /ready and /readyz: details only for local
- * clients or ones holding the gateway credential, {ready} for the rest.
- */
-static void gateway_http_ready(const struct http_request *req, struct http_response *res, void *arg)
-{
-	struct gateway *gw = arg;
-	bool ready = !gw->stopping;
-	json_t *o;
-
-	if (req->peer_loopback || gateway_http_authorized(gw, req)) {
-		o = json_pack("{s:b, s:[], s:I}", "ready", ready, "failing", "uptimeMs",
-			      (json_int_t)gateway_uptime_ms(gw));
-		if (!ready)
-			json_array_append_new(json_object_get(o, "failing"),
-					      json_string("gateway-draining"));
-	} else {
-		o = json_pack("{s:b}", "ready", ready);
-	}
-	http_response_json(res, ready ? 200 : 503, o);
-	http_response_header(res, "Cache-Control", "no-store");
-}
-
-static void gateway_html_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
-/* "3 s", "2 min 5 s", "4 h 12 min", "3 d 2 h". */
-static void gateway_format_uptime(char *out, size_t outlen, int64_t ms)
-{
-	int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
-
-	if (d)
-		snprintf(out, outlen, "%lld d %lld h", (long long)d, (long long)(h % 24));
-	else if (h)
-		snprintf(out, outlen, "%lld h %lld min", (long long)h, (long long)(m % 60));
-	else if (m)
-		snprintf(out, outlen, "%lld min %lld s", (long long)m, (long long)(s % 60));
-	else
-		snprintf(out, outlen, "%lld s", (long long)s);
-}
-
-/* A plain status page; the Control UI will replace it. */
-static void gateway_http_index(const struct http_request *req, struct http_response *res, void *arg)
-{
-	struct gateway *gw = arg;
-	struct buf *b = &res->body;
-	char uptime[48];
-
-	gateway_format_uptime(uptime, sizeof(uptime), gateway_uptime_ms(gw));
-	res->content_type = "text/html; charset=utf-8";
-	http_response_header(res, "Cache-Control", "no-store");
-	buf_puts(b, "<!doctype html>\n"
-		    "<html lang=\"en\">\n"
-		    "<head>\n"
-		    "<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		    "<title>pincer</title>\n"
-		    "</head>\n"
-		    "<body>\n"
-		    "<h1>pincer</h1>\n"
-		    "<p>The pincer gateway is running.</p>\n"
-		    "<table>\n");
-	buf_printf(b, "<tr><th align=\"left\">version</th><td>%s</td></tr>\n", PINCER_VERSION);
-	buf_printf(b, "<tr><th align=\"left\">uptime</th><td>%s</td></tr>\n", uptime);
-	buf_puts(b, "<tr><th align=\"left\">state directory</th><td>");
-	/* The path names the user's home: only local clients get to see it. */
-	if (req->peer_loopback)
-		gateway_html_escape(b, gw->state_dir);
-	else
-		buf_puts(b, "(shown to local clients only)");
-	buf_puts(b, "</td></tr>\n"
-		    "</table>\n"
-		    "<p>The Control UI and the WebSocket control plane are not part of this\n"
-		    "build yet. Health probes: <a href=\"/health\">/health</a>,\n"
-		    "<a href=\"/readyz\">/readyz</a>.</p>\n"
-		    "</body>\n"
-		    "</html>\n");
-}
-
-static const struct http_route gateway_routes[] = {
-	{ "GET", "/", gateway_http_index, 0 },         { "GET", "/health", gateway_http_health, 0 },
-	{ "GET", "/healthz", gateway_http_health, 0 }, { "GET", "/ready", gateway_http_ready, 0 },
-	{ "GET", "/readyz", gateway_http_ready, 0 },   { .path = NULL },
 };
 
 /* ==== start-up decisions ==== */
 
-/* Configure both log sinks from the config; --verbose lowers the console to debug. */
-static void gateway_setup_logging(const struct config *cfg, const struct paths *paths, bool verbose,
-				  bool color)
+/*
+ * Configure both log sinks from the config; --verbose lowers the console to
+ * debug. Returns the log file's path (owned by the caller), which the
+ * logs.tail method reads.
+ */
+static char *gateway_setup_logging(const struct config *cfg, const struct paths *paths,
+				   bool verbose, bool color)
 {
 	struct log_opts o;
 	const char *s;
@@ -259,7 +127,7 @@ static void gateway_setup_logging(const struct config *cfg, const struct paths *
 	if (log_setup(&o) < 0)
 		log_warn(SUBSYS, "cannot open log file %s: %s; logging to the console only", file,
 			 strerror(errno));
-	free(file);
+	return file;
 }
 
 static bool gateway_host_is_loopback(const char *host)
@@ -274,6 +142,51 @@ static bool gateway_host_is_loopback(const char *host)
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6);
 	return false;
+}
+
+/* Running inside a container (Docker, Podman, Kubernetes, LXC)? OpenClaw's "auto" asks this. */
+static bool gateway_in_container(void)
+{
+	struct buf b;
+	bool yes;
+
+	if (fs_exists("/.dockerenv") || fs_exists("/run/.containerenv") || getenv("container"))
+		return true;
+	buf_init(&b, 1 << 16);
+	yes = fs_read_file("/proc/1/cgroup", &b) == 0 &&
+	      (strstr(b.p, "docker") || strstr(b.p, "kubepods") || strstr(b.p, "containerd") ||
+	       strstr(b.p, "lxc"));
+	buf_release(&b);
+	return yes;
+}
+
+/*
+ * This machine's Tailscale IPv4 address (100.64.0.0/10, the range tailscaled
+ * assigns), preferring an interface named tailscale*. Returns 0 or -1.
+ */
+static int gateway_tailnet_addr(char *out, size_t outlen)
+{
+	struct ifaddrs *ifs, *i;
+	int found = -1;
+
+	if (getifaddrs(&ifs) < 0)
+		return -1;
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+		uint32_t a;
+
+		if (!sin || sin->sin_family != AF_INET)
+			continue;
+		a = ntohl(sin->sin_addr.s_addr);
+		if ((a & 0xffc00000u) != 0x64400000u)
+			continue;
+		if (found < 0 || !strncmp(i->ifa_name, "tailscale", 9)) {
+			inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)outlen);
+			found = 0;
+		}
+	}
+	freeifaddrs(ifs);
+	return found;
 }
 
 /*
@@ -296,12 +209,25 @@ static int gateway_resolve_bind(struct ctx *ctx, const struct config *cfg, const
 			return cli_error("bind mode 'custom' needs gateway.customBindHost in the "
 					 "config");
 		snprintf(host, hostlen, "%s", custom);
-	} else if (!strcmp(mode, "tailnet") || !strcmp(mode, "auto")) {
-		return cli_error("bind mode '%s' is not supported yet (use loopback, lan or "
-				 "custom)",
-				 mode);
+	} else if (!strcmp(mode, "tailnet")) {
+		if (gateway_tailnet_addr(host, hostlen) < 0)
+			return cli_error("bind mode 'tailnet' needs a Tailscale address "
+					 "(100.64.0.0/10) on this machine, and there is none (is "
+					 "tailscaled up?)");
+	} else if (!strcmp(mode, "auto")) {
+		/*
+		 * OpenClaw's auto: every interface inside a container (where
+		 * loopback is unreachable from outside), else the tailnet
+		 * address when there is one, else loopback.
+		 */
+		if (gateway_in_container())
+			snprintf(host, hostlen, "0.0.0.0");
+		else if (gateway_tailnet_addr(host, hostlen) < 0)
+			snprintf(host, hostlen, "127.0.0.1");
 	} else {
-		return cli_usage_error(ctx, "unknown bind mode '%s' (use loopback, lan or custom)",
+		return cli_usage_error(ctx,
+				       "unknown bind mode '%s' (use loopback, lan, tailnet, auto or "
+				       "custom)",
 				       mode);
 	}
 	return 0;
@@ -338,25 +264,13 @@ static int gateway_resolve_port(struct ctx *ctx, const struct config *cfg, long 
 	return 0;
 }
 
-/* Resolve a credential; 0 when fine (set or not), else the exit code after a message. */
-static int gateway_load_secret(const struct config *cfg, const char *path, char **out)
-{
-	char err[256];
-
-	if (config_get_secret(cfg, path, out, err, sizeof(err)) < 0)
-		return cli_error("%s: %s", path, err);
-	if (*out)
-		log_add_secret(*out);
-	return 0;
-}
-
 /* ==== runtime file ==== */
 
-static int gateway_write_runtime(const struct gateway *gw)
+static int gateway_write_runtime(const struct daemon *d)
 {
-	json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:I}", "pid", (int)getpid(), "port", gw->port,
-			      "host", gw->host, "version", PINCER_VERSION, "startedAt",
-			      (json_int_t)gw->started_ms);
+	json_t *o = json_pack("{s:i, s:i, s:s, s:s, s:I}", "pid", (int)getpid(), "port", d->port,
+			      "host", d->host, "version", PINCER_VERSION, "startedAt",
+			      (json_int_t)d->started_ms);
 	char *s = json_dump_str(o, JSON_COMPACT);
 	size_t len = strlen(s);
 	int r;
@@ -364,67 +278,151 @@ static int gateway_write_runtime(const struct gateway *gw)
 	s = xrealloc(s, len + 2);
 	s[len++] = '\n';
 	s[len] = '\0';
-	r = fs_write_atomic(gw->runtime_path, s, len, 0600);
+	r = fs_write_atomic(d->runtime_path, s, len, 0600);
 	free(s);
 	json_decref(o);
 	return r;
 }
 
 /* Remove the runtime file, unless another gateway has since replaced it with its own. */
-static void gateway_remove_runtime(const struct gateway *gw)
+static void gateway_remove_runtime(const struct daemon *d)
 {
 	struct buf b;
 	json_t *o;
 
 	buf_init(&b, 64 * 1024);
-	if (fs_read_file(gw->runtime_path, &b) == 0) {
+	if (fs_read_file(d->runtime_path, &b) == 0) {
 		o = json_loadb(b.p, b.len, 0, NULL);
 		if (o && json_integer_value(json_object_get(o, "pid")) == getpid() &&
-		    unlink(gw->runtime_path) < 0 && errno != ENOENT)
-			log_warn(SUBSYS, "cannot remove %s: %s", gw->runtime_path, strerror(errno));
+		    unlink(d->runtime_path) < 0 && errno != ENOENT)
+			log_warn(SUBSYS, "cannot remove %s: %s", d->runtime_path, strerror(errno));
 		json_decref(o);
 	}
 	buf_release(&b);
+}
+
+/* Is `pid` alive? A zombie (exited, not yet reaped by its parent) is not. */
+static bool gateway_pid_alive(pid_t pid)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	if (kill(pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state && state != 'Z' && state != 'X';
+}
+
+/* Is `pid` a running pincer (not us)? Judged by its command line, not just the pid. */
+static bool gateway_pid_is_pincer(pid_t pid)
+{
+	char path[64];
+	struct buf b;
+	bool yes = false;
+
+	if (pid <= 0 || pid == getpid() || !gateway_pid_alive(pid))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf_init(&b, 1 << 16);
+	if (fs_read_file(path, &b) == 0 && b.len) {
+		const char *argv0 = strrchr(b.p, '/') ? strrchr(b.p, '/') + 1 : b.p;
+
+		/* cmdline is NUL-separated: argv0 ends at the first NUL. */
+		yes = !strcmp(argv0, "pincer") || strstr(argv0, "pincer") != NULL;
+	}
+	buf_release(&b);
+	return yes;
+}
+
+/*
+ * --force: stop the gateway our runtime file names (a stale or forgotten
+ * one), SIGTERM first and SIGKILL after 10 s. Returns 0, or -1 with a message.
+ */
+static int gateway_force_stop(const struct paths *paths)
+{
+	char *path = fs_join(paths->state_dir, "gateway.json");
+	struct buf b;
+	json_t *o = NULL;
+	pid_t pid = 0;
+	int r = 0;
+
+	buf_init(&b, 64 * 1024);
+	if (fs_read_file(path, &b) == 0 && (o = json_loadb(b.p, b.len, 0, NULL)))
+		pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+	json_decref(o);
+	buf_release(&b);
+	if (gateway_pid_is_pincer(pid)) {
+		fprintf(stderr, "pincer: stopping the running gateway (pid %d)\n", (int)pid);
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 200 && gateway_pid_alive(pid); i++)
+			usleep(50 * 1000);
+		if (gateway_pid_alive(pid)) {
+			kill(pid, SIGKILL);
+			for (int i = 0; i < 40 && gateway_pid_alive(pid); i++)
+				usleep(50 * 1000);
+		}
+		if (gateway_pid_alive(pid))
+			r = cli_error("cannot stop the gateway (pid %d)", (int)pid);
+	}
+	free(path);
+	return r;
 }
 
 /* ==== running ==== */
 
 static void gateway_on_http_stopped(void *arg)
 {
-	struct gateway *gw = arg;
-
-	/* With these closed, uv_run returns once lws has closed its own handles. */
-	uv_close((uv_handle_t *)&gw->sigint, NULL);
-	uv_close((uv_handle_t *)&gw->sigterm, NULL);
+	/*
+	 * Nothing to close here: the signal handles were unreferenced when the
+	 * stop began, so uv_run returns once lws has closed its own handles.
+	 */
 }
 
-static void gateway_stop(struct gateway *gw)
+/*
+ * Tell clients first (a `shutdown` event, then a close after their queued
+ * frames), then let the HTTP server drain what is left.
+ */
+static void gateway_stop(struct daemon *d, const char *reason)
 {
-	if (gw->stopping)
+	if (d->stopping)
 		return;
-	gw->stopping = true;
-	http_server_stop(gw->http, GATEWAY_STOP_GRACE_MS, gateway_on_http_stopped, gw);
+	d->stopping = true;
+	/*
+	 * Keep catching signals while draining (a second SIGTERM must not kill
+	 * the process mid-drain), but stop them from holding the loop open.
+	 */
+	uv_unref((uv_handle_t *)&d->sigint);
+	uv_unref((uv_handle_t *)&d->sigterm);
+	gateway_shutdown(d->gw, reason, 0);
+	http_server_stop(d->http, GATEWAY_STOP_GRACE_MS, gateway_on_http_stopped, d);
 }
 
 static void gateway_on_signal(uv_signal_t *h, int signum)
 {
-	struct gateway *gw = h->data;
+	struct daemon *d = h->data;
 	const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
 
-	if (gw->stopping) {
+	if (d->stopping) {
 		log_info(SUBSYS, "received %s; already stopping", name);
 		return;
 	}
 	log_info(SUBSYS, "received %s; stopping", name);
-	gateway_stop(gw);
+	gateway_stop(d, name);
 }
 
-static const char *gateway_url_host(const struct gateway *gw, char *out, size_t outlen)
+static const char *gateway_url_host(const struct daemon *d, char *out, size_t outlen)
 {
-	if (strchr(gw->host, ':'))
-		snprintf(out, outlen, "[%s]", gw->host);
+	if (strchr(d->host, ':'))
+		snprintf(out, outlen, "[%s]", d->host);
 	else
-		snprintf(out, outlen, "%s", gw->host);
+		snprintf(out, outlen, "%s", d->host);
 	return out;
 }
 
@@ -432,24 +430,27 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 {
 	long long port_opt = LLONG_MIN;
 	const char *bind_opt = NULL;
-	bool verbose = false, port_set;
+	bool verbose = false, force = false, port_set;
 	const struct opt opts[] = {
 		{ OPT_INT, "port", 0, &port_opt, "PORT",
-		  "port for HTTP (0: any free port; default 18789)" },
-		{ OPT_STR, "bind", 0, &bind_opt, "MODE", "loopback (default), lan or custom" },
+		  "port for HTTP and WebSocket (0: any free port; default 18789)" },
+		{ OPT_STR, "bind", 0, &bind_opt, "MODE",
+		  "loopback (default), lan, tailnet, auto or custom" },
+		{ OPT_FLAG, "force", 0, &force, NULL,
+		  "stop a pincer gateway still running for this state dir first" },
 		{ OPT_FLAG, "verbose", 0, &verbose, NULL, "log debug lines to the console" },
 		{ .kind = OPT_END },
 	};
-	struct gateway gw = { 0 };
+	struct daemon d = { 0 };
 	struct config cfg;
 	const struct paths *paths;
 	struct http_server_opts ho = { 0 };
 	struct buf errs;
 	char err[256], urlhost[72];
+	sigset_t stopsigs;
 	int n, r = 1;
 
-	gw.started_mono = time_mono_ms();
-	gw.started_ms = time_now_ms();
+	d.started_ms = time_now_ms();
 	n = cli_parse(ctx, argc, argv, opts);
 	if (n < 0)
 		return CLI_PARSE_EXIT(n);
@@ -459,7 +460,6 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	port_set = port_opt != LLONG_MIN;
 
 	paths = cli_paths(ctx);
-	gw.state_dir = paths->state_dir;
 	if (paths_ensure_state_dir(paths) < 0)
 		return cli_error("cannot create state directory %s: %s", paths->state_dir,
 				 strerror(errno));
@@ -476,75 +476,106 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	}
 	buf_release(&errs);
 
-	/* Secrets first, so that no log line (not even the first) can carry them. */
-	if ((r = gateway_load_secret(&cfg, "gateway.auth.token", &gw.token)) ||
-	    (r = gateway_load_secret(&cfg, "gateway.auth.password", &gw.password)))
+	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, d.host, sizeof(d.host))) ||
+	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &d.port)))
 		goto out_cfg;
-	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, gw.host, sizeof(gw.host))) ||
-	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &gw.port)))
+	if (force && (r = gateway_force_stop(paths)))
 		goto out_cfg;
-	if (!gateway_host_is_loopback(gw.host) && !gw.token && !gw.password) {
-		r = cli_error("refusing to listen on %s without auth: set gateway.auth.token or "
-			      "gateway.auth.password (or bind to loopback)",
-			      gw.host);
-		goto out_cfg;
-	}
 	r = 1;
-	gateway_setup_logging(&cfg, paths, verbose, ctx->color);
+	uv_loop_init(&d.loop);
+	/* Auth first, so that no log line (not even the first) can carry a secret. */
+	d.gw = gateway_new(&d.loop, &cfg, paths, err, sizeof(err));
+	if (!d.gw) {
+		cli_error("%s", err);
+		goto out_loop;
+	}
+	if (!gateway_host_is_loopback(d.host) && d.gw->auth.mode == GW_AUTH_NONE) {
+		cli_error("refusing to listen on %s without auth: set gateway.auth.token or "
+			  "gateway.auth.password (or bind to loopback)",
+			  d.host);
+		goto out_loop;
+	}
+	d.gw->log_path = gateway_setup_logging(&cfg, paths, verbose, ctx->color);
+	snprintf(d.gw->host, sizeof(d.gw->host), "%s", d.host);
+	snprintf(d.gw->bind_mode, sizeof(d.gw->bind_mode), "%s",
+		 bind_opt ? bind_opt
+			  : (config_get_str(&cfg, "gateway.bind") ? config_get_str(&cfg, "gateway.bind")
+								  : "loopback"));
 	log_debug(SUBSYS, "config %s (%s)", paths->config_path,
 		  cfg.exists ? "loaded" : "not found; using defaults");
 
 	/* A client that goes away mid-write must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&gw.loop);
-	ho.host = gw.host;
-	ho.port = gw.port;
-	ho.routes = gateway_routes;
-	ho.arg = &gw;
-	gw.http = http_server_new(&gw.loop, &ho, err, sizeof(err));
-	if (!gw.http) {
+	ho.host = d.host;
+	ho.port = d.port;
+	ho.routes = gateway_http_routes;
+	ho.ws = gateway_ws_handler();
+	ho.arg = d.gw;
+	d.http = http_server_new(&d.loop, &ho, err, sizeof(err));
+	if (!d.http) {
 		if (errno == EADDRINUSE)
-			cli_error("port %d is already in use (another gateway running? try --port)",
-				  gw.port);
+			cli_error("port %d is already in use (another gateway running? stop it, use "
+				  "--force, or pick another --port)",
+				  d.port);
 		else
 			cli_error("%s", err);
 		goto out_loop;
 	}
-	gw.port = http_server_port(gw.http);
-	gateway_url_host(&gw, urlhost, sizeof(urlhost));
+	d.port = http_server_port(d.http);
+	d.gw->http = d.http;
+	d.gw->port = d.port;
+	gateway_url_host(&d, urlhost, sizeof(urlhost));
 
-	uv_signal_init(&gw.loop, &gw.sigint);
-	uv_signal_init(&gw.loop, &gw.sigterm);
-	gw.sigint.data = gw.sigterm.data = &gw;
-	uv_signal_start(&gw.sigint, gateway_on_signal, SIGINT);
-	uv_signal_start(&gw.sigterm, gateway_on_signal, SIGTERM);
+	uv_signal_init(&d.loop, &d.sigint);
+	uv_signal_init(&d.loop, &d.sigterm);
+	d.sigint.data = d.sigterm.data = &d;
+	uv_signal_start(&d.sigint, gateway_on_signal, SIGINT);
+	uv_signal_start(&d.sigterm, gateway_on_signal, SIGTERM);
+	gateway_start(d.gw);
 
-	log_info(SUBSYS, "listening on http://%s:%d (pincer %s)", urlhost, gw.port, PINCER_VERSION);
-	printf("pincer gateway listening on http://%s:%d/\n", urlhost, gw.port);
+	log_info(SUBSYS, "listening on http://%s:%d (pincer %s, auth %s)", urlhost, d.port,
+		 PINCER_VERSION, gw_auth_mode_name(d.gw->auth.mode));
+	printf("pincer gateway listening on http://%s:%d/\n", urlhost, d.port);
 	fflush(stdout);
 
-	gw.runtime_path = fs_join(paths->state_dir, "gateway.json");
-	if (gateway_write_runtime(&gw) < 0) {
-		log_error(SUBSYS, "cannot write %s: %s; stopping", gw.runtime_path,
+	d.runtime_path = fs_join(paths->state_dir, "gateway.json");
+	if (gateway_write_runtime(&d) < 0) {
+		log_error(SUBSYS, "cannot write %s: %s; stopping", d.runtime_path,
 			  strerror(errno));
-		gateway_stop(&gw);
+		gateway_stop(&d, "startup failed");
 	} else {
 		r = 0;
 	}
 
-	uv_run(&gw.loop, UV_RUN_DEFAULT);
-	http_server_free(gw.http);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	/*
+	 * Stopping already: a late signal must not cut the clean exit short.
+	 * Closing the handles gives the signals their default action back, so
+	 * block them first; they stay pending until the process is gone.
+	 */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
+	uv_close((uv_handle_t *)&d.sigint, NULL);
+	uv_close((uv_handle_t *)&d.sigterm, NULL);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	http_server_free(d.http);
 	if (r == 0)
-		gateway_remove_runtime(&gw);
+		gateway_remove_runtime(&d);
 	log_info(SUBSYS, "stopped");
 
 out_loop:
-	if (uv_loop_close(&gw.loop) == UV_EBUSY)
+	if (d.gw && !d.http) {
+		/* Never started: close the timers it made, then let them finish closing. */
+		gateway_shutdown(d.gw, "startup failed", 0);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+	}
+	gateway_free(d.gw);
+	if (uv_loop_close(&d.loop) == UV_EBUSY)
 		log_debug(SUBSYS, "event loop still had handles at exit");
 out_cfg:
-	free(gw.runtime_path);
-	free(gw.token);
-	free(gw.password);
+	free(d.runtime_path);
 	config_release(&cfg);
 	schema_release();
 	log_shutdown();

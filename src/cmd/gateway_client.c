@@ -171,7 +171,7 @@ int cmd_gateway_call(int argc, char **argv, struct ctx *ctx)
 	};
 	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_call call = { 0 };
+	struct gw_client_call call = { 0 };
 	json_t *params, *conn_error = NULL;
 	json_error_t jerr;
 	int n = cli_parse(ctx, argc, argv, opts), r;
@@ -199,7 +199,7 @@ int cmd_gateway_call(int argc, char **argv, struct ctx *ctx)
 	call.method = argv[0];
 	call.params = params;
 	call.timeout_ms = cmd_gw_timeout(&c);
-	gw_call_sync(&o, &call, 1, NULL, &conn_error);
+	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
 	if (call.error) {
 		cmd_gw_print_error(&t, call.error);
 		r = 1;
@@ -251,7 +251,7 @@ int cmd_gateway_status(int argc, char **argv, struct ctx *ctx)
 	};
 	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_call call = { .method = "health" };
+	struct gw_client_call call = { .method = "health" };
 	json_t *hello = NULL, *conn_error = NULL, *rt = json_null(), *report;
 	const struct gw_runtime *run;
 	const char *probe;
@@ -269,7 +269,7 @@ int cmd_gateway_status(int argc, char **argv, struct ctx *ctx)
 	o.scopes = gw_scopes_for_method("health");
 	call.timeout_ms = cmd_gw_timeout(&c);
 	t0 = time_mono_ms();
-	gw_call_sync(&o, &call, 1, &hello, &conn_error);
+	gw_client_call_sync(&o, &call, 1, &hello, &conn_error);
 	ms = time_mono_ms() - t0;
 	probe = cmd_gw_probe_status(hello != NULL, conn_error);
 

@@ -112,7 +112,7 @@ int cmd_health(int argc, char **argv, struct ctx *ctx)
 	};
 	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_call call = { .method = "health" };
+	struct gw_client_call call = { .method = "health" };
 	json_t *conn_error = NULL;
 	int64_t t0;
 	int n = cli_parse(ctx, argc, argv, opts), r;
@@ -127,7 +127,7 @@ int cmd_health(int argc, char **argv, struct ctx *ctx)
 	o.scopes = gw_scopes_for_method("health");
 	call.timeout_ms = cmd_gw_timeout(&c);
 	t0 = time_mono_ms();
-	gw_call_sync(&o, &call, 1, NULL, &conn_error);
+	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
 	if (call.error) {
 		cmd_gw_print_error(&t, call.error);
 		r = 1;

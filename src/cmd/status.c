@@ -135,7 +135,7 @@ int cmd_status(int argc, char **argv, struct ctx *ctx)
 	static const char *const read_scope[] = { "operator.read", NULL };
 	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_call calls[2] = { { .method = "health" }, { .method = "status" } };
+	struct gw_client_call calls[2] = { { .method = "health" }, { .method = "status" } };
 	json_t *hello = NULL, *conn_error = NULL, *health;
 	const struct paths *paths;
 	int64_t t0, ms;
@@ -153,7 +153,7 @@ int cmd_status(int argc, char **argv, struct ctx *ctx)
 	calls[0].timeout_ms = calls[1].timeout_ms = cmd_gw_timeout(&c);
 	calls[1].params = json_object();
 	t0 = time_mono_ms();
-	gw_call_sync(&o, calls, 2, &hello, &conn_error);
+	gw_client_call_sync(&o, calls, 2, &hello, &conn_error);
 	ms = time_mono_ms() - t0;
 	json_decref(calls[1].params);
 	/* The hello-ok snapshot carries a health snapshot too: use it if the call failed. */

@@ -3,7 +3,10 @@
  */
 #include "core/timeutil.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t time_now_ms(void)
@@ -51,4 +54,58 @@ void time_iso8601(int64_t ms, char *out, size_t outlen)
 	}
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+int time_parse_duration(const char *s, int64_t bare_unit_ms, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	};
+	int64_t total = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		goto bad;
+	while (*p) {
+		int64_t n = 0, mul = 0;
+		size_t i;
+
+		if (*p < '0' || *p > '9')
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (n > (INT64_MAX - 9) / 10)
+				goto bad;
+			n = n * 10 + (*p - '0');
+		}
+		if (!*p && p == s + strspn(s, "0123456789")) {
+			mul = bare_unit_ms; /* the whole string is a number */
+		} else {
+			for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+				size_t ul = strlen(units[i].unit);
+
+				/* "ms" must win over "m" followed by garbage. */
+				if (!strncmp(p, units[i].unit, ul) &&
+				    (p[ul] == '\0' || (p[ul] >= '0' && p[ul] <= '9'))) {
+					mul = units[i].ms;
+					p += ul;
+					break;
+				}
+			}
+			if (!mul)
+				goto bad;
+		}
+		if (n && mul > INT64_MAX / n)
+			goto bad;
+		if (total > INT64_MAX - n * mul)
+			goto bad;
+		total += n * mul;
+	}
+	*out = total;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
 }

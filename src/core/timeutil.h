@@ -19,4 +19,12 @@ uint64_t time_mono_ns(void);
  */
 void time_iso8601(int64_t ms, char *out, size_t outlen);
 
+/*
+ * Parse a duration as OpenClaw's config writes them: "30m", "1h30m",
+ * "45s", "500ms", "2d", or a bare number of `bare_unit_ms` units. Returns 0
+ * with the milliseconds in *out, or -1 (errno EINVAL) for anything else,
+ * including overflow and an empty string.
+ */
+int time_parse_duration(const char *s, int64_t bare_unit_ms, int64_t *out);
+
 #endif

@@ -836,7 +836,7 @@ const char *const *gw_scopes_for_method(const char *method)
 /* ==== one-shot calls ==== */
 
 struct gw_sync {
-	struct gw_call *calls;
+	struct gw_client_call *calls;
 	size_t n, answered;
 	struct gw_client *gc;
 	json_t *hello;
@@ -853,7 +853,7 @@ static void gw_sync_result(struct gw_client *gc, const json_t *payload, const js
 {
 	struct gw_sync_slot *slot = arg;
 	struct gw_sync *s = slot->s;
-	struct gw_call *c = &s->calls[slot->i];
+	struct gw_client_call *c = &s->calls[slot->i];
 
 	if (error)
 		c->error = json_deep_copy(error);
@@ -880,7 +880,7 @@ static void gw_sync_close(struct gw_client *gc, const json_t *error, void *arg)
 		s->error = json_deep_copy(error);
 }
 
-int gw_call_sync(const struct gw_client_opts *o, struct gw_call *calls, size_t n, json_t **hello,
+int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n, json_t **hello,
 		 json_t **conn_error)
 {
 	struct gw_client_opts co = *o;

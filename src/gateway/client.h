@@ -26,18 +26,20 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#define GW_PROTOCOL_VERSION 4
-#define GW_DEFAULT_PORT     18789
+#include "gateway/protocol.h"
+
+#define GW_DEFAULT_PORT 18789
 
 #define GW_DEFAULT_REQUEST_TIMEOUT_MS 30000
 #define GW_DEFAULT_CONNECT_TIMEOUT_MS 15000 /* WebSocket open to hello-ok */
-/* Largest frame accepted from the gateway (OpenClaw's policy.maxPayload). */
-#define GW_MAX_PAYLOAD                (25u << 20)
-/* Cap on requests queued for sending (OpenClaw's policy.maxBufferedBytes). */
-#define GW_MAX_BUFFERED               (50u << 20)
+/*
+ * The largest frame accepted from the gateway and the cap on what is queued
+ * for it are the protocol's GW_MAX_PAYLOAD and GW_MAX_BUFFERED (OpenClaw's
+ * policy.maxPayload and policy.maxBufferedBytes).
+ */
 
 /* Codes of errors made here (the gateway's own codes pass through unchanged). */
-#define GW_ERR_UNAVAILABLE "UNAVAILABLE" /* could not connect, or lost the connection */
+#define GW_ERR_UNAVAILABLE GW_E_UNAVAILABLE /* could not connect, or lost the connection */
 #define GW_ERR_TIMEOUT     "TIMEOUT"     /* no answer in time */
 #define GW_ERR_CLOSED      "CLOSED"      /* the connection closed before the answer */
 #define GW_ERR_PROTOCOL    "PROTOCOL"    /* the gateway sent something unexpected */
@@ -123,7 +125,7 @@ const char *const *gw_scopes_for_method(const char *method);
 
 /* ==== one-shot calls (for CLI commands) ==== */
 
-struct gw_call {
+struct gw_client_call {
 	const char *method;
 	json_t *params;      /* borrowed; NULL: no params member */
 	unsigned timeout_ms; /* 0: default */
@@ -140,7 +142,7 @@ struct gw_call {
  * given to every call). *hello gets the hello-ok payload (new reference)
  * when not NULL and connected.
  */
-int gw_call_sync(const struct gw_client_opts *o, struct gw_call *calls, size_t n, json_t **hello,
+int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n, json_t **hello,
 		 json_t **conn_error);
 
 /* ==== finding the gateway ==== */

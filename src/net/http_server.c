@@ -13,6 +13,12 @@
  *    once and the body in chunks from LWS_CALLBACK_HTTP_WRITEABLE.
  *  - The connection record dies with the wsi (LWS_CALLBACK_WSI_DESTROY),
  *    which is also how a stop learns that the last connection has gone.
+ *  - A WebSocket upgrade is offered to the ws handler at
+ *    LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, while the request headers are still
+ *    readable. An accepted connection keeps its struct http_conn, which
+ *    then doubles as the struct http_ws handle: incoming fragments are
+ *    reassembled into one bounded buffer, outgoing messages wait in a
+ *    queue that is written one fragment per writeable callback.
  *
  * Shutting lws down on a foreign libuv loop (lws 4.1) takes three steps:
  * lws_context_destroy() starts closing every wsi and lws's own uv handles,
@@ -59,6 +65,19 @@
 
 #define HTML_CSP "default-src 'self'; frame-ancestors 'none'"
 
+/* Defaults for WebSocket limits the handler does not set. */
+#define WS_DEFAULT_MAX_MESSAGE  (64u << 10)
+#define WS_DEFAULT_MAX_BUFFERED (50u << 20)
+/* Bytes of one outgoing message written per writeable callback (one fragment). */
+#define WS_CHUNK                (64u << 10)
+/* A closing connection that does not take its last messages in this time is dropped. */
+#define WS_CLOSE_TIMEOUT_S      5
+/*
+ * lws's write type for a close frame. Its public header keeps it private
+ * ("handled by lws_close_reason()"); see ws_send_close() for why we need it.
+ */
+#define WS_WRITE_CLOSE          ((enum lws_write_protocol)4)
+
 enum server_state {
 	SERVER_RUNNING,
 	SERVER_DRAINING,   /* listener closed, waiting for connections to finish */
@@ -96,6 +115,28 @@ struct http_conn {
 	/* the response going out */
 	struct http_response res;
 	size_t sent;
+
+	/* WebSocket, once upgraded (the struct is then also the struct http_ws) */
+	bool ws;           /* open: the handler has seen open() and not closed() */
+	bool ws_pending;   /* accepted by the handler, upgrade not completed yet */
+	void *ws_arg;      /* the handler's per-connection pointer */
+	struct buf rx;     /* the message being reassembled */
+	bool rx_binary;    /* its first frame was binary */
+	bool rx_skip;      /* it is over the cap: drop the rest of it */
+	struct ws_msg *out_head, *out_tail;
+	size_t out_bytes;  /* queued and not yet written */
+	bool closing;      /* a close is pending (or the connection is being dropped) */
+	bool close_sent;   /* our close frame is out; waiting for the peer's */
+	int close_code;
+	char close_reason[124];
+	int peer_close_code;
+};
+
+/* One queued outgoing message; LWS_PRE bytes of room precede the data. */
+struct ws_msg {
+	struct ws_msg *next;
+	size_t len, off; /* off: bytes already written */
+	unsigned char buf[];
 };
 
 struct http_server {
@@ -115,6 +156,8 @@ struct http_server {
 	const struct http_route *routes;
 	void *arg;
 	size_t max_body;
+	const struct http_ws_handler *ws;
+	size_t ws_max_message, ws_max_buffered;
 
 	struct http_conn *conns;
 	unsigned nconns;
@@ -157,7 +200,7 @@ static void http_lws_log_init(void)
 	static bool done;
 
 	if (!done) {
-		lws_set_log_level(LLL_ERR | LLL_WARN, http_lws_log);
+		lws_set_log_level(getenv("PINCER_LWS_DEBUG") ? 0x7ff : LLL_ERR | LLL_WARN, http_lws_log);
 		done = true;
 	}
 }
@@ -387,9 +430,23 @@ static void http_conn_reset(struct http_conn *c)
 	c->state = CONN_IDLE;
 }
 
+static void ws_out_clear(struct http_conn *c)
+{
+	while (c->out_head) {
+		struct ws_msg *m = c->out_head;
+
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = NULL;
+	c->out_bytes = 0;
+}
+
 static void http_conn_free(struct http_conn *c)
 {
 	http_conn_reset(c);
+	ws_out_clear(c);
+	buf_release(&c->rx);
 	free(c->scratch);
 	free(c);
 }
@@ -677,6 +734,234 @@ static int http_conn_begin(struct http_conn *c, const char *uri, size_t urilen)
 	return 0;
 }
 
+/* ==== WebSocket ==== */
+
+int http_ws_send(struct http_ws *ws, const char *data, size_t len)
+{
+	struct http_conn *c = (struct http_conn *)ws;
+	struct ws_msg *m;
+
+	if (!c->ws || c->closing || !c->wsi)
+		return -1;
+	if (c->out_bytes + len > c->s->ws_max_buffered) {
+		/*
+		 * A slow consumer: its queue would pass the cap. Drop it now
+		 * rather than let memory grow; a close frame would only wait
+		 * behind the same backlog.
+		 */
+		log_warn(SUBSYS, "dropping slow websocket client %s (%zu bytes queued)", c->peer,
+			 c->out_bytes);
+		ws_out_clear(c);
+		c->closing = true;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		lws_cancel_service(c->s->ctx);
+		return -1;
+	}
+	m = xmalloc(sizeof(*m) + LWS_PRE + len);
+	m->next = NULL;
+	m->len = len;
+	m->off = 0;
+	memcpy(m->buf + LWS_PRE, data, len);
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	c->out_bytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void http_ws_close(struct http_ws *ws, int code, const char *reason)
+{
+	struct http_conn *c = (struct http_conn *)ws;
+
+	if (!c->wsi || c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_CLOSE_TIMEOUT_S);
+	lws_callback_on_writable(c->wsi);
+	/* The timeout is an lws timer armed outside its service: wake it (see http_on_listen). */
+	lws_cancel_service(c->s->ctx);
+}
+
+void http_ws_set_max_message(struct http_ws *ws, size_t max)
+{
+	struct http_conn *c = (struct http_conn *)ws;
+
+	c->rx.max = max;
+}
+
+size_t http_ws_buffered(const struct http_ws *ws)
+{
+	return ((const struct http_conn *)ws)->out_bytes;
+}
+
+const char *http_ws_peer(const struct http_ws *ws)
+{
+	return ((const struct http_conn *)ws)->peer;
+}
+
+bool http_ws_loopback(const struct http_ws *ws)
+{
+	return ((const struct http_conn *)ws)->loopback;
+}
+
+/*
+ * Offer an upgrade to the handler. Returns 0 to let lws complete it, 1 when
+ * refused (a response has been written), -1 to drop the connection.
+ */
+static int ws_confirm_upgrade(struct http_conn *c)
+{
+	struct http_server *s = c->s;
+	struct http_request req = { 0 };
+	const char *msg = NULL;
+	void *arg = NULL;
+	char *uri;
+	int ulen, status;
+
+	http_conn_reset(c);
+	c->t0 = time_mono_ns();
+	http_response_init(&c->res);
+	c->method = "GET";
+	if (lws_http_get_uri_and_method(c->wsi, &uri, &ulen) < 0)
+		return -1;
+	c->path = xstrndup(uri, (size_t)ulen);
+	c->query = http_query_join(c->wsi);
+	if (!s->ws || s->state != SERVER_RUNNING) {
+		http_response_error(&c->res, s->ws ? 503 : 404,
+				    s->ws ? "server shutting down" : "not found");
+		return http_conn_respond_now(c) < 0 ? -1 : 1;
+	}
+	req.method = c->method;
+	req.path = c->path;
+	req.query = c->query;
+	req.peer = c->peer;
+	req.peer_loopback = c->loopback;
+	req.conn = c;
+	status = s->ws->accept(&req, s->arg, &arg, &msg);
+	if (status) {
+		http_response_error(&c->res, status, msg ? msg : "upgrade refused");
+		return http_conn_respond_now(c) < 0 ? -1 : 1;
+	}
+	http_conn_reset(c);
+	c->ws_arg = arg;
+	c->ws_pending = true;
+	buf_init(&c->rx, s->ws_max_message);
+	return 0;
+}
+
+/* A fragment arrived. Returns 0 or -1 (drop the connection). */
+static int ws_receive(struct http_conn *c, const void *in, size_t len)
+{
+	struct http_server *s = c->s;
+
+	if (lws_is_first_fragment(c->wsi)) {
+		buf_reset(&c->rx);
+		c->rx_binary = lws_frame_is_binary(c->wsi);
+		c->rx_skip = false;
+	}
+	if (!c->ws || c->closing || c->rx_skip)
+		return 0;
+	if (buf_append(&c->rx, in, len) < 0) {
+		log_info(SUBSYS, "websocket message from %s over %zu bytes; closing", c->peer,
+			 c->rx.max);
+		c->rx_skip = true;
+		buf_reset(&c->rx);
+		http_ws_close((struct http_ws *)c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+		return 0;
+	}
+	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+		return 0;
+	/* buf keeps a NUL after the data (buf_append guarantees room for it). */
+	s->ws->message((struct http_ws *)c, c->ws_arg, c->rx.p ? c->rx.p : "", c->rx.len,
+		       c->rx_binary);
+	/* A big message's buffer is not kept for the connection's lifetime. */
+	if (c->rx.cap > WS_CHUNK)
+		buf_release(&c->rx);
+	else
+		buf_reset(&c->rx);
+	return 0;
+}
+
+/*
+ * Write our close frame ourselves. lws_close_reason() + returning -1 is the
+ * documented way, but Debian's lws 4.1 is a _DEBUG build, and on libuv its
+ * "uv repeat test" closes the wsi a second time, which kills the socket
+ * before the close frame goes out. So: send the frame here, then wait for
+ * the peer's close (LWS_CALLBACK_WS_PEER_INITIATED_CLOSE ends it) or the
+ * timeout.
+ */
+static int ws_send_close(struct http_conn *c)
+{
+	unsigned char frame[LWS_PRE + 125], *p = frame + LWS_PRE;
+	size_t rlen = strlen(c->close_reason);
+
+	if (rlen > 123)
+		rlen = 123;
+	p[0] = (unsigned char)(c->close_code >> 8);
+	p[1] = (unsigned char)(c->close_code & 0xff);
+	memcpy(p + 2, c->close_reason, rlen);
+	c->close_sent = true;
+	if (lws_write(c->wsi, p, 2 + rlen, WS_WRITE_CLOSE) < 0)
+		return -1;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, WS_CLOSE_TIMEOUT_S);
+	return 0;
+}
+
+/* The socket can take more. Returns 0, or -1 to drop the connection. */
+static int ws_writeable(struct http_conn *c)
+{
+	struct ws_msg *m = c->out_head;
+
+	if (m) {
+		size_t n = m->len - m->off;
+		bool last = n <= WS_CHUNK;
+		int flags;
+
+		if (!last)
+			n = WS_CHUNK;
+		flags = lws_write_ws_flags(LWS_WRITE_TEXT, m->off == 0, last);
+		/*
+		 * lws writes the frame header into the LWS_PRE bytes before the
+		 * pointer: the reserved room for the first fragment, bytes
+		 * already sent for later ones.
+		 */
+		if (lws_write(c->wsi, m->buf + LWS_PRE + m->off, n, (enum lws_write_protocol)flags) <
+		    (int)n)
+			return -1;
+		m->off += n;
+		c->out_bytes -= n;
+		if (m->off == m->len) {
+			c->out_head = m->next;
+			if (!c->out_head)
+				c->out_tail = NULL;
+			free(m);
+		}
+		if (c->out_head || c->closing)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->closing && !c->close_sent)
+		return ws_send_close(c);
+	return 0;
+}
+
+/* Tell the handler the connection is gone, once. */
+static void ws_closed(struct http_conn *c)
+{
+	if (!c->ws && !c->ws_pending)
+		return;
+	c->ws = false;
+	c->ws_pending = false;
+	c->closing = true;
+	ws_out_clear(c);
+	c->s->ws->closed((struct http_ws *)c, c->ws_arg,
+			 c->peer_close_code ? c->peer_close_code : 1006);
+}
+
 /* ==== the lws protocol ==== */
 
 static void http_on_stop_timer(uv_timer_t *t);
@@ -723,10 +1008,7 @@ static int http_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 		return http_conn_write_body(c);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		/*
-		 * No WebSocket endpoint yet: refuse with a 404. An h2c upgrade is
-		 * optional for the client, so answer the request as HTTP/1.1.
-		 */
+		/* An h2c upgrade is optional for the client: answer it as HTTP/1.1. */
 		if (in && !strcasecmp(in, "h2c")) {
 			char *uri;
 			int ulen;
@@ -738,17 +1020,36 @@ static int http_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 				http_conn_reset(c);
 				return -1;
 			}
-		} else {
-			http_conn_reset(c);
-			c->t0 = time_mono_ns();
-			http_response_init(&c->res);
-			c->method = "GET";
-			c->path = xstrdup(in ? in : "?");
-			http_response_error(&c->res, 404, "not found");
+			return http_conn_respond_now(c) < 0 ? -1 : 1;
 		}
-		return http_conn_respond_now(c) < 0 ? -1 : 1;
+		return ws_confirm_upgrade(c);
+
+	case LWS_CALLBACK_ESTABLISHED:
+		c->ws = true;
+		c->ws_pending = false;
+		log_trace(SUBSYS, "websocket open from %s", c->peer);
+		s->ws->open((struct http_ws *)c, c->ws_arg);
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(c, in, len);
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_writeable(c);
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (len >= 2)
+			c->peer_close_code = ((const unsigned char *)in)[0] << 8 |
+					     ((const unsigned char *)in)[1];
+		/* The answer to our own close: the handshake is complete. */
+		return c->close_sent ? -1 : 0;
+
+	case LWS_CALLBACK_CLOSED:
+		ws_closed(c);
+		return 0;
 
 	case LWS_CALLBACK_WSI_DESTROY:
+		ws_closed(c);
 		lws_set_opaque_user_data(wsi, NULL);
 		c->wsi = NULL;
 		if (!c->linked) {
@@ -1001,6 +1302,11 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_op
 	s->routes = o->routes;
 	s->arg = o->arg;
 	s->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
+	s->ws = o->ws;
+	s->ws_max_message = o->ws && o->ws->max_message ? o->ws->max_message
+							: WS_DEFAULT_MAX_MESSAGE;
+	s->ws_max_buffered = o->ws && o->ws->max_buffered ? o->ws->max_buffered
+							  : WS_DEFAULT_MAX_BUFFERED;
 	s->wbuf =
 		xmalloc(LWS_PRE + (HTTP_CHUNK > HTTP_HEADER_ROOM ? HTTP_CHUNK : HTTP_HEADER_ROOM));
 
@@ -1009,11 +1315,15 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_op
 	/* Per-request state lives in struct http_conn, not in lws's per-session data. */
 	s->protocols[0].per_session_data_size = 0;
 	s->protocols[0].tx_packet_size = HTTP_CHUNK;
-	/* protocols[1] stays zeroed: the terminator. The WebSocket protocol will go before it. */
+	/*
+	 * protocols[1] stays zeroed: the terminator. A WebSocket upgrade
+	 * without a subprotocol lands on protocols[0], this same callback.
+	 */
 
 	http_lws_log_init();
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_LIBUV;
+	/* lws closes a text message that is not UTF-8 with 1007, as RFC 6455 asks. */
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.foreign_loops = foreign_loops;
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = s->protocols;
@@ -1085,9 +1395,13 @@ void http_server_stop(struct http_server *s, unsigned grace_ms, void (*done)(voi
 	http_close_listener(s);
 	uv_timer_stop(&s->pause_timer);
 	/* Idle keep-alive connections would otherwise hold the stop for the whole grace. */
-	for (struct http_conn *c = s->conns; c; c = c->next)
-		if (c->state == CONN_IDLE && c->wsi)
+	for (struct http_conn *c = s->conns; c; c = c->next) {
+		if (c->ws)
+			http_ws_close((struct http_ws *)c, LWS_CLOSE_STATUS_GOINGAWAY,
+				      "server shutting down");
+		else if (c->state == CONN_IDLE && c->wsi)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
 	/* The kills are lws timers; wake lws so it services them now (see http_on_listen). */
 	lws_cancel_service(s->ctx);
 	log_debug(SUBSYS, "stopping: listener closed, %u connection%s open", s->nconns,

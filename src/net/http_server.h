@@ -30,8 +30,9 @@
  *    X-Frame-Options: DENY, Referrer-Policy: no-referrer and
  *    Permissions-Policy; text/html responses also get
  *    Content-Security-Policy: default-src 'self'; frame-ancestors 'none'.
- *  - WebSocket (and h2c) upgrade requests are not served yet: a WebSocket
- *    upgrade gets a 404, an h2c upgrade is answered as plain HTTP/1.1.
+ *  - WebSocket upgrades go to the server's http_ws_handler (below), which
+ *    may refuse them; without one they get a 404. An h2c upgrade is
+ *    answered as plain HTTP/1.1.
  *
  * The server owns its listening socket (not lws): it binds before lws is
  * even created, so "port in use" is a clean EADDRINUSE, and a stop can close
@@ -130,6 +131,70 @@ struct http_route {
 	size_t max_body; /* request body cap for this route; 0: the server's */
 };
 
+/* ==== WebSocket ==== */
+
+/*
+ * An upgraded connection, as the ws handler sees it. The handle is valid
+ * from open() until closed() returns; never use it after that.
+ */
+struct http_ws;
+
+/*
+ * What a server does with WebSocket upgrades. Text and binary messages are
+ * reassembled from their fragments before delivery; a message over the
+ * connection's cap closes it with 1009. Outgoing messages are queued and
+ * written in fragments as the socket drains; a connection whose queue would
+ * pass max_buffered is a slow consumer and is dropped at once (its memory
+ * must not grow without bound).
+ */
+struct http_ws_handler {
+	/*
+	 * An upgrade request arrived (headers readable with
+	 * http_request_header). Return 0 and set *conn_arg to accept it, or an
+	 * HTTP status (403, 404, 429, 503) and optionally *msg (static) to
+	 * refuse it with a JSON error body.
+	 */
+	int (*accept)(const struct http_request *req, void *arg, void **conn_arg, const char **msg);
+	/* The upgrade completed. */
+	void (*open)(struct http_ws *ws, void *conn_arg);
+	/* One whole message; `data` is NUL-terminated and valid until this returns. */
+	void (*message)(struct http_ws *ws, void *conn_arg, const char *data, size_t len,
+			bool binary);
+	/*
+	 * The connection is gone (closed by either side, dropped, or the server
+	 * stopped). `code` is the peer's close code, or 1006 when none was
+	 * received. Called exactly once per accepted connection, also when
+	 * the upgrade failed after accept() (then open() was never called).
+	 */
+	void (*closed)(struct http_ws *ws, void *conn_arg, int code);
+	size_t max_message;  /* initial incoming message cap; 0: 64 KiB */
+	size_t max_buffered; /* outgoing queue cap per connection; 0: 50 MiB */
+};
+
+/*
+ * Queue one text message (copied). Returns 0, or -1 when the connection is
+ * closing or this message would pass max_buffered (the connection is then
+ * dropped as a slow consumer).
+ */
+int http_ws_send(struct http_ws *ws, const char *data, size_t len);
+
+/*
+ * Close with `code` and `reason` (truncated to the protocol's 123 bytes)
+ * once the messages already queued have gone out. A client that does not
+ * take them within a few seconds is dropped. Idempotent.
+ */
+void http_ws_close(struct http_ws *ws, int code, const char *reason);
+
+/* Change the cap on incoming messages (raised once a client has authenticated). */
+void http_ws_set_max_message(struct http_ws *ws, size_t max);
+
+/* Bytes queued and not yet written. */
+size_t http_ws_buffered(const struct http_ws *ws);
+
+/* The client's address, and whether it came over loopback. */
+const char *http_ws_peer(const struct http_ws *ws);
+bool http_ws_loopback(const struct http_ws *ws);
+
 struct http_server_opts {
 	/*
 	 * Numeric IPv4 or IPv6 address to listen on ("127.0.0.1", "0.0.0.0",
@@ -140,6 +205,7 @@ struct http_server_opts {
 	const struct http_route *routes; /* {NULL}-terminated; borrowed for the server's life */
 	void *arg;                       /* passed to every handler */
 	size_t max_body;                 /* default request body cap; 0: HTTP_DEFAULT_MAX_BODY */
+	const struct http_ws_handler *ws; /* NULL: WebSocket upgrades get a 404 */
 };
 
 /*
@@ -159,7 +225,8 @@ unsigned http_server_connections(const struct http_server *s);
 
 /*
  * Stop gracefully: close the listener now (new connections are refused),
- * close idle keep-alive connections, and let requests in progress finish
+ * close idle keep-alive connections and WebSockets (1001, after their
+ * queued messages), and let requests in progress finish
  * (their connections close after the response). After `grace_ms`, or as
  * soon as no connection is left, lws is told to shut down and `done(arg)`
  * is called on the loop; it should close the caller's own handles. lws

@@ -1,0 +1,164 @@
+/*
+ * http.c - the plain HTTP routes beside the WebSocket on the gateway port:
+ * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz) and a
+ * status page at / until the Control UI takes its place.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/paths.h"
+#include "core/buf.h"
+#include "core/str.h"
+#include "core/timeutil.h"
+#include "gateway/gateway.h"
+
+/* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
+static void http_health(const struct http_request *req, struct http_response *res,
+				void *arg)
+{
+	struct gateway *gw = arg;
+
+	http_response_json(res, 200,
+			   json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "status", "live", "version",
+				     PINCER_VERSION, "uptimeMs",
+				     (json_int_t)gateway_uptime_ms(gw)));
+	http_response_header(res, "Cache-Control", "no-store");
+}
+
+/* Does the request carry the gateway token or password as a bearer credential? */
+static bool http_authorized(const struct gateway *gw, const struct http_request *req)
+{
+	const char *h = http_request_header(req, "Authorization");
+	const char *cred;
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return false;
+	cred = h + 7;
+	return gw_auth_token_ok(&gw->auth, cred) || gw_auth_password_ok(&gw->auth, cred);
+}
+
+/*
+ * Readiness, as OpenClaw's /ready and /readyz: details only for local
+ * clients or ones holding the gateway credential, {ready} for the rest.
+ */
+static void http_ready(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct gateway *gw = arg;
+	bool ready = !gw->stopping;
+	json_t *o;
+
+	if (req->peer_loopback || http_authorized(gw, req)) {
+		o = json_pack("{s:b, s:[], s:I}", "ready", ready, "failing", "uptimeMs",
+			      (json_int_t)gateway_uptime_ms(gw));
+		if (!ready)
+			json_array_append_new(json_object_get(o, "failing"),
+					      json_string("gateway-draining"));
+	} else {
+		o = json_pack("{s:b}", "ready", ready);
+	}
+	http_response_json(res, ready ? 200 : 503, o);
+	http_response_header(res, "Cache-Control", "no-store");
+}
+
+static void http_html_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
+		default:
+			buf_putc(b, *s);
+		}
+	}
+}
+
+/* "3 s", "2 min 5 s", "4 h 12 min", "3 d 2 h". */
+static void http_format_uptime(char *out, size_t outlen, int64_t ms)
+{
+	int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+
+	if (d)
+		snprintf(out, outlen, "%lld d %lld h", (long long)d, (long long)(h % 24));
+	else if (h)
+		snprintf(out, outlen, "%lld h %lld min", (long long)h, (long long)(m % 60));
+	else if (m)
+		snprintf(out, outlen, "%lld min %lld s", (long long)m, (long long)(s % 60));
+	else
+		snprintf(out, outlen, "%lld s", (long long)s);
+}
+
+/* A plain status page; the Control UI will replace it. */
+static void http_index(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct gateway *gw = arg;
+	struct buf *b = &res->body;
+	char uptime[48];
+
+	http_format_uptime(uptime, sizeof(uptime), gateway_uptime_ms(gw));
+	res->content_type = "text/html; charset=utf-8";
+	http_response_header(res, "Cache-Control", "no-store");
+	buf_puts(b, "<!doctype html>\n"
+		    "<html lang=\"en\">\n"
+		    "<head>\n"
+		    "<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		    "<title>pincer</title>\n"
+		    "</head>\n"
+		    "<body>\n"
+		    "<h1>pincer</h1>\n"
+		    "<p>The pincer gateway is running.</p>\n"
+		    "<table>\n");
+	buf_printf(b, "<tr><th align=\"left\">version</th><td>%s</td></tr>\n", PINCER_VERSION);
+	buf_printf(b, "<tr><th align=\"left\">uptime</th><td>%s</td></tr>\n", uptime);
+	buf_puts(b, "<tr><th align=\"left\">state directory</th><td>");
+	/* The path names the user's home: only local clients get to see it. */
+	if (req->peer_loopback)
+		http_html_escape(b, gw->paths->state_dir);
+	else
+		buf_puts(b, "(shown to local clients only)");
+	buf_puts(b, "</td></tr>\n"
+		    "</table>\n"
+		    "<p>The WebSocket control plane listens on this same address (OpenClaw's\n"
+		    "protocol v4); the Control UI is not part of this build yet. Health\n"
+		    "probes: <a href=\"/health\">/health</a>,\n"
+		    "<a href=\"/readyz\">/readyz</a>.</p>\n"
+		    "</body>\n"
+		    "</html>\n");
+}
+
+/*
+ * OpenClaw's CLI asks /startupz before it opens a WebSocket (`openclaw
+ * status`): started once the port serves, which is the only state here.
+ */
+static void http_startup(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct gateway *gw = arg;
+
+	http_response_json(res, 200,
+			   json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "status", "started",
+				     "version", PINCER_VERSION, "uptimeMs",
+				     (json_int_t)gateway_uptime_ms(gw)));
+	http_response_header(res, "Cache-Control", "no-store");
+}
+
+const struct http_route gateway_http_routes[] = {
+	{ "GET", "/", http_index, 0 },          { "GET", "/health", http_health, 0 },
+	{ "GET", "/healthz", http_health, 0 },  { "GET", "/ready", http_ready, 0 },
+	{ "GET", "/readyz", http_ready, 0 },    { "GET", "/startupz", http_startup, 0 },
+	{ .path = NULL },
+};
+

@@ -1,0 +1,190 @@
+/*
+ * methods.c - the method registry and request dispatch; see methods.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "gateway/internal.h"
+
+/* Every family's table; features.methods lists them in this order. */
+static const struct gw_method *const gw_families[] = {
+	gw_methods_system,
+};
+
+/*
+ * Events this gateway emits. Kept next to the method families so that
+ * adding an emitter and advertising it happen in the same place.
+ */
+static const char *const gw_events[] = {
+	"connect.challenge", "tick", "presence", "health", "shutdown",
+};
+
+const struct gw_method *gw_method_find(const char *name)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(gw_families); f++)
+		for (const struct gw_method *m = gw_families[f]; m->name; m++)
+			if (!strcmp(m->name, name))
+				return m;
+	return NULL;
+}
+
+json_t *gw_method_names(void)
+{
+	json_t *a = json_array();
+
+	for (size_t f = 0; f < ARRAY_SIZE(gw_families); f++)
+		for (const struct gw_method *m = gw_families[f]; m->name; m++)
+			json_array_append_new(a, json_string(m->name));
+	return a;
+}
+
+json_t *gw_event_names(void)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < ARRAY_SIZE(gw_events); i++)
+		json_array_append_new(a, json_string(gw_events[i]));
+	return a;
+}
+
+/* ==== calls ==== */
+
+static void gw_call_unlink(struct gw_call *call)
+{
+	struct gw_conn *c = call->conn;
+
+	if (!c)
+		return;
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		c->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	call->prev = call->next = NULL;
+}
+
+static void gw_call_free(struct gw_call *call)
+{
+	free(call->id);
+	json_decref(call->params);
+	free(call);
+}
+
+void gw_call_ok(struct gw_call *call, json_t *payload)
+{
+	if (call->conn)
+		gateway_send_frame(call->conn, gw_res_ok(call->id, payload));
+	else
+		json_decref(payload);
+	gw_call_unlink(call);
+	gw_call_free(call);
+}
+
+void gw_call_error(struct gw_call *call, const char *code, const char *message, json_t *details)
+{
+	if (call->conn)
+		gateway_send_frame(call->conn, gw_res_error(call->id, code, message, details));
+	else
+		json_decref(details);
+	gw_call_unlink(call);
+	gw_call_free(call);
+}
+
+void gw_call_invalid(struct gw_call *call, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gw_call_error(call, GW_E_INVALID_REQUEST, msg, NULL);
+}
+
+int gw_call_unpack(struct gw_call *call, const char *fmt, ...)
+{
+	json_error_t err;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = json_vunpack_ex(call->params, &err, JSON_STRICT, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		gw_call_invalid(call, "invalid %s params: %s", call->method->name, err.text);
+		return -1;
+	}
+	return 0;
+}
+
+void gw_dispatch(struct gw_conn *c, const char *id, const char *method, json_t *params)
+{
+	const struct gw_method *m = gw_method_find(method);
+	struct gw_call *call;
+	char msg[160];
+
+	if (!m) {
+		snprintf(msg, sizeof(msg), "unknown method: %.120s", method);
+		gw_conn_reply_error(c, id, GW_E_INVALID_REQUEST, msg, NULL);
+		return;
+	}
+	if (!scopes_allow(c->scopes, m->scope)) {
+		snprintf(msg, sizeof(msg), "missing scope: %s", m->scope);
+		gw_conn_reply_error(c, id, GW_E_FORBIDDEN, msg,
+				    json_pack("{s:s, s:s, s:[s]}", "code", "MISSING_SCOPE",
+					      "missingScope", m->scope, "requiredScopes",
+					      m->scope));
+		return;
+	}
+	call = xcalloc(1, sizeof(*call));
+	call->gw = c->gw;
+	call->conn = c;
+	call->method = m;
+	call->id = xstrdup(id);
+	call->params = params ? json_incref(params) : json_object();
+	call->next = c->calls;
+	if (c->calls)
+		c->calls->prev = call;
+	c->calls = call;
+	log_trace(GW_SUBSYS, "conn %.8s: %s", c->conn_id, method);
+	m->fn(call);
+}
+
+void gw_calls_detach(struct gw_conn *c)
+{
+	struct gw_call *list = c->calls, *call, *next;
+
+	/* Detach every call first: a cancel handler may finish (and free) its own. */
+	c->calls = NULL;
+	for (call = list; call; call = call->next)
+		call->conn = NULL;
+	for (call = list; call; call = next) {
+		next = call->next;
+		call->prev = call->next = NULL;
+		if (call->cancel) {
+			void (*cancel)(struct gw_call *) = call->cancel;
+
+			call->cancel = NULL;
+			cancel(call);
+		}
+	}
+}
+
+void gw_calls_cancel(struct gw_conn *c, const char *id)
+{
+	for (struct gw_call *call = c->calls; call; call = call->next) {
+		if (strcmp(call->id, id))
+			continue;
+		if (call->cancel) {
+			void (*cancel)(struct gw_call *) = call->cancel;
+
+			call->cancel = NULL;
+			cancel(call);
+		}
+		return;
+	}
+}
