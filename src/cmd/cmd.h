@@ -49,22 +49,24 @@ struct cmd_gw_conn {
 	long long timeout; /* LLONG_MIN: not given */
 };
 
-/* Option rows for struct cmd_gw_conn `c`, to put in a command's option table. */
+/* Option rows for struct cmd_gw_conn `c`, to put in a command's option table (one per line). */
+/* clang-format off */
 #define CMD_GW_CONN_OPTS(c)                                                                        \
 	{ OPT_STR, "url", 0, &(c).url, "URL", "gateway WebSocket URL (ws://host:port)" },          \
 	{ OPT_STR, "token", 0, &(c).token, "TOKEN", "gateway token (default: see above)" },        \
 	{ OPT_STR, "password", 0, &(c).password, "PASSWORD", "gateway password" },                 \
 	{ OPT_INT, "port", 0, &(c).port, "PORT", "port of the local gateway" },                    \
 	{ OPT_INT, "timeout", 0, &(c).timeout, "MS", "give up after MS milliseconds (default 10000)" }
+/* clang-format on */
 
 /* Usage text shared by the client commands: how the gateway and credentials are found. */
 #define CMD_GW_CONN_HELP                                                                           \
 	"The gateway is --url if given; else gateway.remote.url when gateway.mode is\n"            \
 	"\"remote\"; else the local gateway on 127.0.0.1, on --port, else the port in\n"           \
-	"<state dir>/gateway.json of a running gateway, else $PINCER_GATEWAY_PORT,\n"               \
+	"<state dir>/gateway.json of a running gateway, else $PINCER_GATEWAY_PORT,\n"              \
 	"$OPENCLAW_GATEWAY_PORT, gateway.port or 18789. Credentials: --token or\n"                 \
-	"--password, else $PINCER_GATEWAY_TOKEN / $OPENCLAW_GATEWAY_TOKEN /\n"                      \
-	"$PINCER_GATEWAY_PASSWORD / $OPENCLAW_GATEWAY_PASSWORD, else gateway.auth.token\n"          \
+	"--password, else $PINCER_GATEWAY_TOKEN / $OPENCLAW_GATEWAY_TOKEN /\n"                     \
+	"$PINCER_GATEWAY_PASSWORD / $OPENCLAW_GATEWAY_PASSWORD, else gateway.auth.token\n"         \
 	"or gateway.auth.password (gateway.remote.* in remote mode; with --url, only\n"            \
 	"for a loopback URL).\n"
 

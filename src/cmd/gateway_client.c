@@ -104,8 +104,9 @@ void cmd_gw_print_hint(const struct gw_target *t, const json_t *error)
 	if (!dcode)
 		dcode = "";
 	if (str_starts_with(dcode, "AUTH_PASSWORD")) {
-		fprintf(stderr, "hint: the gateway refused the password%s%s%s; check "
-				"gateway.auth.password or PINCER_GATEWAY_PASSWORD\n",
+		fprintf(stderr,
+			"hint: the gateway refused the password%s%s%s; check "
+			"gateway.auth.password or PINCER_GATEWAY_PASSWORD\n",
 			t->password ? " (from " : "", t->password ? t->auth_source : "",
 			t->password ? ")" : "");
 	} else if (!t->token && !t->password &&
@@ -114,8 +115,7 @@ void cmd_gw_print_hint(const struct gw_target *t, const json_t *error)
 		fprintf(stderr, "hint: the gateway wants credentials; set gateway.auth.token or "
 				"PINCER_GATEWAY_TOKEN, or pass --token\n");
 	} else if (str_starts_with(dcode, "AUTH_") || close_code == 1008) {
-		fprintf(stderr,
-			"hint: the gateway refused the %s (from %s); check %s or %s\n",
+		fprintf(stderr, "hint: the gateway refused the %s (from %s); check %s or %s\n",
 			t->token ? "token" : "password", t->auth_source,
 			t->token ? "gateway.auth.token" : "gateway.auth.password",
 			t->token ? "PINCER_GATEWAY_TOKEN" : "PINCER_GATEWAY_PASSWORD");
@@ -312,9 +312,7 @@ int cmd_gateway_status(int argc, char **argv, struct ctx *ctx)
 			printf("Listening: %s:%d\n", run->host, run->port);
 		}
 		printf("Probe target: %s (%s)\n", t.url, t.url_source);
-		printf("Auth: %s\n", t.token	   ? "token"
-				     : t.password ? "password"
-						  : "none");
+		printf("Auth: %s\n", t.token ? "token" : t.password ? "password" : "none");
 		if (hello) {
 			const json_t *server = json_object_get(hello, "server");
 
@@ -330,13 +328,14 @@ int cmd_gateway_status(int argc, char **argv, struct ctx *ctx)
 				       json_string_value(json_object_get(call.error, "message")));
 			else
 				printf("Health: %s\n",
-				       json_is_true(json_object_get(call.payload, "ok")) ? "ok"
-											 : "not ok");
+				       json_is_true(json_object_get(call.payload, "ok"))
+					       ? "ok"
+					       : "not ok");
 		} else {
 			const json_t *e = conn_error ? conn_error : call.error;
 
-			printf("Probe: %s: %s\n", str_eq(probe, "auth-failed") ? "auth failed"
-									      : "unreachable",
+			printf("Probe: %s: %s\n",
+			       str_eq(probe, "auth-failed") ? "auth failed" : "unreachable",
 			       json_string_value(json_object_get(e, "message")));
 			cmd_gw_print_hint(&t, e);
 		}

@@ -34,7 +34,8 @@ static void health_channel(struct buf *b, const char *id, const json_t *label, c
 		state = json_is_true(ok) ? "ok" : "not ok";
 	else if (json_is_true(json_object_get(ch, "configured")))
 		state = "configured";
-	buf_printf(b, "%s%s", b->len ? ", " : "", json_string_value(label) ? json_string_value(label) : id);
+	buf_printf(b, "%s%s", b->len ? ", " : "",
+		   json_string_value(label) ? json_string_value(label) : id);
 	if (state)
 		buf_printf(b, " (%s)", state);
 }

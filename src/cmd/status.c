@@ -59,7 +59,8 @@ static void status_print_gateway(const struct gw_target *t, const json_t *hello,
 				       json_integer_value(json_object_get(snap, "uptimeMs")));
 		printf(" · up %s", up);
 	}
-	printf(" · protocol %lld\n", (long long)json_integer_value(json_object_get(hello, "protocol")));
+	printf(" · protocol %lld\n",
+	       (long long)json_integer_value(json_object_get(hello, "protocol")));
 }
 
 static void status_print_health(const json_t *health)
@@ -76,9 +77,8 @@ static void status_print_health(const json_t *health)
 	if (def)
 		printf(" (default %s)", def);
 	if (json_is_object(json_object_get(health, "sessions")))
-		printf(" · sessions %lld",
-		       (long long)json_integer_value(
-			       json_object_get(json_object_get(health, "sessions"), "count")));
+		printf(" · sessions %lld", (long long)json_integer_value(json_object_get(
+						   json_object_get(health, "sessions"), "count")));
 	putchar('\n');
 
 	json_array_foreach(order, i, a)
@@ -120,7 +120,8 @@ static void status_print_status(const json_t *st)
 
 static void status_print_error(const char *what, const json_t *e)
 {
-	printf(ROW "%s failed: %s: %s\n", "", what, status_str(e, "code"), status_str(e, "message"));
+	printf(ROW "%s failed: %s: %s\n", "", what, status_str(e, "code"),
+	       status_str(e, "message"));
 }
 
 int cmd_status(int argc, char **argv, struct ctx *ctx)
@@ -161,12 +162,11 @@ int cmd_status(int argc, char **argv, struct ctx *ctx)
 				  : json_object_get(json_object_get(hello, "snapshot"), "health");
 
 	if (json) {
-		json_t *o2 = json_pack("{s:{s:s, s:s, s:b, s:b, s:I}, s:s, s:s, s:b}", "gateway",
-				       "url", t.url, "source", t.url_source, "local", t.local,
-				       "reachable", hello != NULL, "ms", (json_int_t)ms,
-				       "configPath", paths->config_path, "stateDir",
-				       paths->state_dir, "configExists",
-				       fs_exists(paths->config_path));
+		json_t *o2 = json_pack(
+			"{s:{s:s, s:s, s:b, s:b, s:I}, s:s, s:s, s:b}", "gateway", "url", t.url,
+			"source", t.url_source, "local", t.local, "reachable", hello != NULL, "ms",
+			(json_int_t)ms, "configPath", paths->config_path, "stateDir",
+			paths->state_dir, "configExists", fs_exists(paths->config_path));
 
 		if (conn_error)
 			json_object_set(json_object_get(o2, "gateway"), "error", conn_error);

@@ -51,7 +51,7 @@ struct gw_req {
 	struct gw_req *next;
 	char id[48];
 	char *method;
-	json_t *params;  /* until sent */
+	json_t *params;   /* until sent */
 	int64_t deadline; /* monotonic ms */
 	unsigned timeout_ms;
 	json_t *failed; /* set when it could not be sent: answered from the timer */
@@ -73,10 +73,10 @@ struct gw_client {
 	unsigned connect_timeout_ms;
 	struct gw_client_opts cb; /* callbacks and arg */
 
-	unsigned seq;           /* request counter: ids are "<seq>:<uuid>" */
+	unsigned seq; /* request counter: ids are "<seq>:<uuid>" */
 	char connect_id[48];
 	json_t *hello;
-	json_t *error;          /* why the connection is ending, when it is not our close */
+	json_t *error; /* why the connection is ending, when it is not our close */
 	bool user_closed;
 	struct gw_req *reqs;    /* queued and pending, in order */
 	int64_t t0;             /* gw_client_new, monotonic ms */
@@ -195,8 +195,9 @@ static void gw_fail_all(struct gw_client *gc, const json_t *e)
 	json_t *closed = NULL;
 
 	if (!e)
-		e = closed = gw_error_new(GW_ERR_CLOSED, NULL, "the connection to the gateway closed "
-							       "before the answer");
+		e = closed = gw_error_new(GW_ERR_CLOSED, NULL,
+					  "the connection to the gateway closed "
+					  "before the answer");
 	while (gc->reqs)
 		gw_req_answer(gc, gc->reqs, NULL, gc->reqs->failed ? gc->reqs->failed : e);
 	json_decref(closed);
@@ -241,9 +242,10 @@ static void gw_on_timer(uv_timer_t *t)
 	case GW_CHALLENGE:
 	case GW_HELLO:
 		if (now - gc->t0 >= gc->connect_timeout_ms) {
-			gw_set_error(gc, gw_error_new(GW_ERR_TIMEOUT, NULL,
-						      "no hello from the gateway at %s within %u ms",
-						      gc->url, gc->connect_timeout_ms));
+			gw_set_error(gc,
+				     gw_error_new(GW_ERR_TIMEOUT, NULL,
+						  "no hello from the gateway at %s within %u ms",
+						  gc->url, gc->connect_timeout_ms));
 			gw_close_conn(gc, WS_CLOSE_NORMAL, "connect timeout");
 		}
 		break;
@@ -257,9 +259,10 @@ static void gw_on_timer(uv_timer_t *t)
 			return;
 		}
 		if (now - gc->t0 >= gc->connect_timeout_ms) {
-			gw_set_error(gc, gw_error_new(GW_ERR_TIMEOUT, NULL,
-						      "no hello from the gateway at %s within %u ms",
-						      gc->url, gc->connect_timeout_ms));
+			gw_set_error(gc,
+				     gw_error_new(GW_ERR_TIMEOUT, NULL,
+						  "no hello from the gateway at %s within %u ms",
+						  gc->url, gc->connect_timeout_ms));
 			if (gc->conn)
 				gw_close_conn(gc, WS_CLOSE_NORMAL, "connect timeout");
 			else
@@ -380,8 +383,7 @@ static void gw_send_connect(struct gw_client *gc)
 		gw_close_conn(gc, WS_CLOSE_NORMAL, NULL);
 	}
 	free(s);
-	log_debug(SUBSYS, "-> connect %s (%s, %s)", gc->connect_id, gc->client_id,
-		  gc->client_mode);
+	log_debug(SUBSYS, "-> connect %s (%s, %s)", gc->connect_id, gc->client_id, gc->client_mode);
 }
 
 /* hello-ok: check it, then send what was queued. */
@@ -407,12 +409,12 @@ static void gw_on_hello(struct gw_client *gc, json_t *payload)
 	}
 	gc->hello = json_incref(payload);
 	gc->state = GW_READY;
-	tick = json_integer_value(json_object_get(json_object_get(payload, "policy"),
-						  "tickIntervalMs"));
+	tick = json_integer_value(
+		json_object_get(json_object_get(payload, "policy"), "tickIntervalMs"));
 	gc->tick_ms = tick >= 1000 ? tick : GW_DEFAULT_TICK_MS;
-	log_debug(SUBSYS, "hello-ok from %s (server %s)", gc->url,
-		  json_string_value(json_object_get(json_object_get(payload, "server"),
-						    "version")));
+	log_debug(
+		SUBSYS, "hello-ok from %s (server %s)", gc->url,
+		json_string_value(json_object_get(json_object_get(payload, "server"), "version")));
 	for (struct gw_req *r = gc->reqs; r; r = r->next)
 		if (!r->sent)
 			gw_req_send(gc, r);
@@ -441,13 +443,15 @@ static void gw_on_res(struct gw_client *gc, json_t *f)
 	if (!id)
 		return;
 	if (!ok && !json_is_object(error))
-		error = bad = gw_error_new(GW_ERR_PROTOCOL, NULL, "the gateway answered with a "
-								  "failure but no error");
+		error = bad = gw_error_new(GW_ERR_PROTOCOL, NULL,
+					   "the gateway answered with a "
+					   "failure but no error");
 	if (gc->state == GW_HELLO && !strcmp(id, gc->connect_id)) {
 		if (ok) {
 			gw_on_hello(gc, payload);
 		} else if (gw_retryable(gc, error)) {
-			json_int_t after = json_integer_value(json_object_get(error, "retryAfterMs"));
+			json_int_t after =
+				json_integer_value(json_object_get(error, "retryAfterMs"));
 
 			gc->state = GW_RETRY;
 			gc->refused_at = time_mono_ms();
@@ -529,7 +533,6 @@ static void gw_on_open(struct ws_conn *w, void *arg)
 	if (gc->state == GW_CONNECTING)
 		gc->state = GW_CHALLENGE;
 }
-
 
 /*
  * The connection is over for good: decide the error, answer every request,
@@ -668,8 +671,8 @@ fail:
 	return NULL;
 }
 
-int gw_client_request(struct gw_client *gc, const char *method, json_t *params,
-		      unsigned timeout_ms, gw_result_fn cb, void *arg)
+int gw_client_request(struct gw_client *gc, const char *method, json_t *params, unsigned timeout_ms,
+		      gw_result_fn cb, void *arg)
 {
 	struct gw_req *r, **pp;
 	char uuid[40];
@@ -880,8 +883,8 @@ static void gw_sync_close(struct gw_client *gc, const json_t *error, void *arg)
 		s->error = json_deep_copy(error);
 }
 
-int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n, json_t **hello,
-		 json_t **conn_error)
+int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n,
+			json_t **hello, json_t **conn_error)
 {
 	struct gw_client_opts co = *o;
 	struct gw_sync s = { .calls = calls, .n = n };
@@ -1089,7 +1092,8 @@ static int gw_resolve_port(const struct config *cfg, const struct gw_target_opts
 int gw_target_resolve(struct gw_target *t, const struct config *cfg, const struct paths *paths,
 		      const struct gw_target_opts *o, char *err, size_t errlen)
 {
-	static const char *const token_envs[] = { "PINCER_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_TOKEN" };
+	static const char *const token_envs[] = { "PINCER_GATEWAY_TOKEN",
+						  "OPENCLAW_GATEWAY_TOKEN" };
 	static const char *const password_envs[] = { "PINCER_GATEWAY_PASSWORD",
 						     "OPENCLAW_GATEWAY_PASSWORD" };
 	bool remote = str_eq(config_get_str(cfg, "gateway.mode"), "remote");

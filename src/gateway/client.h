@@ -40,9 +40,9 @@
 
 /* Codes of errors made here (the gateway's own codes pass through unchanged). */
 #define GW_ERR_UNAVAILABLE GW_E_UNAVAILABLE /* could not connect, or lost the connection */
-#define GW_ERR_TIMEOUT     "TIMEOUT"     /* no answer in time */
-#define GW_ERR_CLOSED      "CLOSED"      /* the connection closed before the answer */
-#define GW_ERR_PROTOCOL    "PROTOCOL"    /* the gateway sent something unexpected */
+#define GW_ERR_TIMEOUT     "TIMEOUT"        /* no answer in time */
+#define GW_ERR_CLOSED      "CLOSED"         /* the connection closed before the answer */
+#define GW_ERR_PROTOCOL    "PROTOCOL"       /* the gateway sent something unexpected */
 
 struct gw_client;
 
@@ -70,8 +70,7 @@ struct gw_client_opts {
 	/* hello-ok arrived (borrowed payload; also gw_client_hello()). May be NULL. */
 	void (*on_ready)(struct gw_client *gc, const json_t *hello, void *arg);
 	/* An event frame after hello-ok (borrowed payload, may be JSON null). May be NULL. */
-	void (*on_event)(struct gw_client *gc, const char *event, const json_t *payload,
-			 void *arg);
+	void (*on_event)(struct gw_client *gc, const char *event, const json_t *payload, void *arg);
 	/*
 	 * The connection is over; called exactly once, after every request
 	 * got its answer. `error` is NULL after gw_client_close, else why the
@@ -96,8 +95,8 @@ struct gw_client *gw_client_new(uv_loop_t *loop, const struct gw_client_opts *o,
  * (0: GW_DEFAULT_REQUEST_TIMEOUT_MS) counted from now. Returns 0, or -1
  * (and `cb` is not called) when the client is closing or closed.
  */
-int gw_client_request(struct gw_client *gc, const char *method, json_t *params,
-		      unsigned timeout_ms, gw_result_fn cb, void *arg);
+int gw_client_request(struct gw_client *gc, const char *method, json_t *params, unsigned timeout_ms,
+		      gw_result_fn cb, void *arg);
 
 /*
  * Close with code 1000. Requests still waiting are answered with a CLOSED
@@ -142,15 +141,15 @@ struct gw_client_call {
  * given to every call). *hello gets the hello-ok payload (new reference)
  * when not NULL and connected.
  */
-int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n, json_t **hello,
-		 json_t **conn_error);
+int gw_client_call_sync(const struct gw_client_opts *o, struct gw_client_call *calls, size_t n,
+			json_t **hello, json_t **conn_error);
 
 /* ==== finding the gateway ==== */
 
 /* What the running local gateway wrote to <state dir>/gateway.json. */
 struct gw_runtime {
-	bool present;  /* the file exists and parsed */
-	bool alive;    /* its pid is a live process */
+	bool present; /* the file exists and parsed */
+	bool alive;   /* its pid is a live process */
 	int pid;
 	int port;
 	char host[64]; /* the address it listens on */
@@ -174,9 +173,9 @@ struct gw_target_opts {
 
 struct gw_target {
 	char *url;
-	const char *url_source; /* "--url", "gateway.remote.url", "gateway.json", "--port", ... */
-	bool local;             /* the local gateway (not --url or remote mode) */
-	char *token, *password; /* resolved credentials, or NULL; registered as log secrets */
+	const char *url_source;  /* "--url", "gateway.remote.url", "gateway.json", "--port", ... */
+	bool local;              /* the local gateway (not --url or remote mode) */
+	char *token, *password;  /* resolved credentials, or NULL; registered as log secrets */
 	const char *auth_source; /* "--token", "PINCER_GATEWAY_TOKEN", "gateway.auth.token", ... */
 	struct gw_runtime runtime; /* the local gateway's runtime file */
 };

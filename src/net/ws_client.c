@@ -55,24 +55,24 @@
 #define SUBSYS "ws-client"
 
 /* Bytes of one outgoing message handed to lws per writeable callback (one frame). */
-#define WS_CHUNK          (64u << 10)
+#define WS_CHUNK               (64u << 10)
 /* lws's receive buffer per connection: incoming data arrives in pieces this big. */
-#define WS_RX_BUFFER      (16u << 10)
+#define WS_RX_BUFFER           (16u << 10)
 /* Addresses of one host name tried in turn. */
-#define WS_MAX_ADDRS      8
+#define WS_MAX_ADDRS           8
 /* After ws_client_stop, how long open connections get for their close handshakes. */
-#define WS_STOP_GRACE_MS  3000
+#define WS_STOP_GRACE_MS       3000
 /* lws's own connect and handshake timeouts; ours (connect_timeout_ms) fire first. */
-#define WS_LWS_TIMEOUT_S  3600
+#define WS_LWS_TIMEOUT_S       3600
 /*
  * lws's opcode for writing a close frame: public as a value only through
  * lws_write(), named in lws's private headers (roles/ws/private-lib-roles-ws.h).
  */
-#define WS_LWS_WRITE_CLOSE 4
+#define WS_LWS_WRITE_CLOSE     4
 /* How long a close we sent waits for the peer's answer. */
 #define WS_CLOSE_ACK_TIMEOUT_S 5
 /* A received rx buffer larger than this is freed after its message, not kept. */
-#define WS_RX_KEEP        (64u << 10)
+#define WS_RX_KEEP             (64u << 10)
 
 #define WS_PROTOCOL_NAME "pincer-ws-client"
 
@@ -120,10 +120,10 @@ struct ws_conn {
 
 	/* the lws attempt in progress */
 	struct ws_attempt *attempt;
-	struct lws *wsi;     /* valid while attempt is set */
-	bool in_connect;     /* inside lws_client_connect_via_info */
-	bool tcp_connected;  /* this attempt got past TCP connect */
-	char cce[96];        /* lws's CONNECTION_ERROR text */
+	struct lws *wsi;      /* valid while attempt is set */
+	bool in_connect;      /* inside lws_client_connect_via_info */
+	bool tcp_connected;   /* this attempt got past TCP connect */
+	char cce[96];         /* lws's CONNECTION_ERROR text */
 	unsigned http_status; /* the server's answer to the upgrade, when it was not 101 */
 
 	/* libuv: each counts in `refs` while its callback is owed */
@@ -138,11 +138,11 @@ struct ws_conn {
 	/* closing */
 	int close_code; /* what on_close will report */
 	char close_reason[WS_MAX_CLOSE_REASON + 1];
-	bool close_set;     /* close_code/close_reason are decided */
-	bool close_queued;  /* ws_conn_close on an open connection: close after the queue */
-	int q_close_code;   /* what the queued close sends */
+	bool close_set;    /* close_code/close_reason are decided */
+	bool close_queued; /* ws_conn_close on an open connection: close after the queue */
+	int q_close_code;  /* what the queued close sends */
 	char q_close_reason[WS_MAX_CLOSE_REASON + 1];
-	bool dns_pending;   /* uv_getaddrinfo in flight */
+	bool dns_pending; /* uv_getaddrinfo in flight */
 
 	/* data */
 	struct ws_msg *q_head, *q_tail;
@@ -215,7 +215,8 @@ static int ws_url_parse(struct ws_conn *w, const char *url, char *err, size_t er
 	}
 	q = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(q - p))) {
-		snprintf(err, errlen, "credentials in a URL are not supported (pass them separately)");
+		snprintf(err, errlen,
+			 "credentials in a URL are not supported (pass them separately)");
 		return -1;
 	}
 	if (*p == '[') {
@@ -279,8 +280,8 @@ static int ws_url_parse(struct ws_conn *w, const char *url, char *err, size_t er
 	}
 	for (const char *s = q; *s; s++)
 		if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
-			snprintf(err, errlen, "invalid URL '%s': spaces or control characters in the path",
-				 url);
+			snprintf(err, errlen,
+				 "invalid URL '%s': spaces or control characters in the path", url);
 			return -1;
 		}
 	path = *q == '/' ? xstrdup(q) : xasprintf("/%s", q);
@@ -303,9 +304,15 @@ static bool ws_token_char(unsigned char c)
 static bool ws_header_reserved(const char *name, size_t len)
 {
 	static const char *const names[] = {
-		"host",		    "upgrade",		     "connection",
-		"sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol",
-		"sec-websocket-extensions", "content-length", "transfer-encoding",
+		"host",
+		"upgrade",
+		"connection",
+		"sec-websocket-key",
+		"sec-websocket-version",
+		"sec-websocket-protocol",
+		"sec-websocket-extensions",
+		"content-length",
+		"transfer-encoding",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -315,8 +322,7 @@ static bool ws_header_reserved(const char *name, size_t len)
 }
 
 /* Check the extra headers and build the block lws appends. 0, or -1 with `err`. */
-static int ws_headers_build(struct ws_conn *w, const char *const *headers, char *err,
-			    size_t errlen)
+static int ws_headers_build(struct ws_conn *w, const char *const *headers, char *err, size_t errlen)
 {
 	struct buf b;
 	size_t n = 0;
@@ -701,8 +707,8 @@ static void ws_on_dns(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	}
 	uv_freeaddrinfo(res);
 	if (!w->naddrs) {
-		ws_conn_set_close(w, WS_CLOSE_ABNORMAL, "cannot resolve %s: no IPv4 or IPv6 address",
-				  w->host);
+		ws_conn_set_close(w, WS_CLOSE_ABNORMAL,
+				  "cannot resolve %s: no IPv4 or IPv6 address", w->host);
 		ws_conn_finish(w);
 		return;
 	}
@@ -756,7 +762,8 @@ static void ws_on_deadline(uv_timer_t *t)
 	char msg[160];
 
 	if (w->state == CONN_CONNECTING && w->tcp_connected)
-		snprintf(msg, sizeof(msg), "timed out after %u ms waiting for the WebSocket upgrade",
+		snprintf(msg, sizeof(msg),
+			 "timed out after %u ms waiting for the WebSocket upgrade",
 			 w->connect_timeout_ms);
 	else
 		snprintf(msg, sizeof(msg), "timed out after %u ms connecting",
@@ -877,8 +884,8 @@ static int ws_conn_receive(struct ws_conn *w, struct lws *wsi, const void *in, s
 	return 0;
 }
 
-static int ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			   void *in, size_t len)
+static int ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			   size_t len)
 {
 	struct ws_attempt *a = lws_get_opaque_user_data(wsi);
 	struct ws_client *c;
@@ -963,7 +970,7 @@ static int ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 		if (len >= 2)
 			ws_conn_set_close(w, (p[0] << 8) | p[1], "%.*s",
 					  (int)(len - 2 > WS_MAX_CLOSE_REASON ? WS_MAX_CLOSE_REASON
-									     : len - 2),
+									      : len - 2),
 					  (const char *)p + 2);
 		else
 			ws_conn_set_close(w, WS_CLOSE_NO_STATUS, "%s", "");
@@ -1157,8 +1164,8 @@ struct ws_conn *ws_conn_open(struct ws_client *c, const struct ws_conn_opts *o, 
 		w->subprotocol = xstrdup(o->subprotocol);
 	w->max_message = o->max_message ? o->max_message : WS_DEFAULT_MAX_MESSAGE;
 	w->max_buffered = o->max_buffered ? o->max_buffered : WS_DEFAULT_MAX_BUFFERED;
-	w->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms
-						      : WS_DEFAULT_CONNECT_TIMEOUT;
+	w->connect_timeout_ms =
+		o->connect_timeout_ms ? o->connect_timeout_ms : WS_DEFAULT_CONNECT_TIMEOUT;
 	w->cb.on_open = o->on_open;
 	w->cb.on_text = o->on_text;
 	w->cb.on_binary = o->on_binary;
@@ -1195,8 +1202,7 @@ static int ws_conn_send(struct ws_conn *w, const void *data, size_t len, bool bi
 {
 	struct ws_msg *m;
 
-	if (w->state == CONN_RESOLVING || w->state == CONN_CONNECTING ||
-	    w->state == CONN_PROBING) {
+	if (w->state == CONN_RESOLVING || w->state == CONN_CONNECTING || w->state == CONN_PROBING) {
 		errno = ENOTCONN;
 		return -1;
 	}

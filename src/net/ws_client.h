@@ -56,14 +56,14 @@
 #include <uv.h>
 
 /* Defaults for the zero values in struct ws_conn_opts. */
-#define WS_DEFAULT_MAX_MESSAGE      (16u << 20)
-#define WS_DEFAULT_MAX_BUFFERED     (16u << 20)
-#define WS_DEFAULT_CONNECT_TIMEOUT  15000 /* ms, from ws_conn_open to on_open */
+#define WS_DEFAULT_MAX_MESSAGE     (16u << 20)
+#define WS_DEFAULT_MAX_BUFFERED    (16u << 20)
+#define WS_DEFAULT_CONNECT_TIMEOUT 15000 /* ms, from ws_conn_open to on_open */
 /* Limits on ws_conn_opts.headers: count and total bytes. */
-#define WS_MAX_EXTRA_HEADERS        16
-#define WS_MAX_EXTRA_HEADER_BYTES   2048
+#define WS_MAX_EXTRA_HEADERS       16
+#define WS_MAX_EXTRA_HEADER_BYTES  2048
 /* A close reason is at most this many bytes on the wire (RFC 6455 5.5: 125 - 2). */
-#define WS_MAX_CLOSE_REASON         123
+#define WS_MAX_CLOSE_REASON        123
 
 /*
  * Close codes on_close may report besides the peer's own. 1006 is never

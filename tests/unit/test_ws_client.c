@@ -60,8 +60,8 @@ struct srv {
 	enum srv_mode mode;
 	struct sconn *conns[8];
 	int nconns;
-	char request[4096];   /* the last upgrade request */
-	char texts[8][64];    /* first bytes of the messages received */
+	char request[4096]; /* the last upgrade request */
+	char texts[8][64];  /* first bytes of the messages received */
 	size_t text_lens[8];
 	int ntexts;
 	int close_code; /* from the client's close frame; 0: none seen */
@@ -936,9 +936,10 @@ static void test_stop_closes_open_connections(void **state)
 static void test_bad_options_are_refused(void **state)
 {
 	static const char *const bad_urls[] = {
-		"http://127.0.0.1/", "wss://example.com/", "ws://user:pw@127.0.0.1/",
-		"ws://127.0.0.1:0/", "ws://127.0.0.1:99999/", "ws:///x", "ws://[::1/",
-		"ws://ho st/", "ws://127.0.0.1/#frag", "ws://127.0.0.1/a b",
+		"http://127.0.0.1/",  "wss://example.com/",    "ws://user:pw@127.0.0.1/",
+		"ws://127.0.0.1:0/",  "ws://127.0.0.1:99999/", "ws:///x",
+		"ws://[::1/",         "ws://ho st/",           "ws://127.0.0.1/#frag",
+		"ws://127.0.0.1/a b",
 	};
 	const char *bad_hdr1[] = { "Host: evil", NULL };
 	const char *bad_hdr2[] = { "X-A: b\r\nX-C: d", NULL };
