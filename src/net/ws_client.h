@@ -87,7 +87,8 @@ struct ws_conn_opts {
 	/*
 	 * ws://host[:port][/path][?query]. host may be a name, an IPv4 address
 	 * or a bracketed IPv6 address; the port defaults to 80. Credentials in
-	 * the URL (user:pass@) are refused: pass them in a header.
+	 * the URL (user:pass@) are refused: pass them in a header. wss:// is
+	 * recognised but refused for now (see the top of this file).
 	 */
 	const char *url;
 	/*
