@@ -164,9 +164,14 @@ static void gw_arm_timer(struct gw_client *gc);
 /* Serialise and queue one request frame. 0, or -1 with r->failed set. */
 static int gw_req_send(struct gw_client *gc, struct gw_req *r)
 {
-	json_t *f = json_pack("{s:s, s:s, s:s}", "type", "req", "id", r->id, "method", r->method);
-	char *s;
+	char uuid[40], *s;
+	json_t *f;
 	int rc;
+
+	/* Numbered as sent, so that connect is 1 as in OpenClaw's CLI. */
+	id_uuid(uuid);
+	snprintf(r->id, sizeof(r->id), "%u:%s", ++gc->seq, uuid);
+	f = json_pack("{s:s, s:s, s:s}", "type", "req", "id", r->id, "method", r->method);
 
 	if (r->params) {
 		json_object_set_new(f, "params", r->params);
@@ -675,7 +680,6 @@ int gw_client_request(struct gw_client *gc, const char *method, json_t *params, 
 		      gw_result_fn cb, void *arg)
 {
 	struct gw_req *r, **pp;
-	char uuid[40];
 
 	if (gc->state == GW_CLOSING || gc->state == GW_CLOSED || gc->state == GW_REFUSED ||
 	    gc->user_closed) {
@@ -683,8 +687,6 @@ int gw_client_request(struct gw_client *gc, const char *method, json_t *params, 
 		return -1;
 	}
 	r = xcalloc(1, sizeof(*r));
-	id_uuid(uuid);
-	snprintf(r->id, sizeof(r->id), "%u:%s", ++gc->seq, uuid);
 	r->method = xstrdup(method);
 	r->params = params;
 	r->timeout_ms = timeout_ms ? timeout_ms : GW_DEFAULT_REQUEST_TIMEOUT_MS;
