@@ -347,7 +347,7 @@ def test_models_and_agents_from_config(gateway, penv):
 def test_presence_events_with_seq_and_state_version(gw):
     with connected(gw.port, token=TOKEN, scopes=[]) as watcher:
         base = watcher.hello["snapshot"]["stateVersion"]["presence"]
-        ui = {"id": "openclaw-control-ui", "version": "1", "platform": "web", "mode": "ui",
+        ui = {"id": "openclaw-tui", "version": "1", "platform": "linux", "mode": "ui",
               "instanceId": "ui-1"}
         other = connected(gw.port, token=TOKEN, client=ui)
         ev = watcher.event("presence")
