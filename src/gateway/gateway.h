@@ -33,6 +33,7 @@ struct config;
 struct paths;
 struct gw_call;
 struct devices;
+struct gw_identity;
 
 enum gw_conn_state {
 	GWC_HANDSHAKE, /* challenge sent, waiting for connect */
@@ -79,6 +80,7 @@ struct gateway {
 	struct http_server *http;  /* set by the caller once created */
 	struct gw_auth auth;
 	struct devices *devices; /* paired devices and pending requests (<state>/devices) */
+	struct gw_identity *identity; /* our own key pair; loaded on first use */
 	char host[64];
 	int port;
 	char bind_mode[16];

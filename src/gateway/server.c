@@ -447,6 +447,7 @@ void gateway_free(struct gateway *gw)
 	json_decref(gw->health_cache);
 	free(gw->log_path);
 	devices_free(gw->devices);
+	free(gw->identity);
 	gw_auth_release(&gw->auth);
 	free(gw);
 }

@@ -165,3 +165,20 @@ def test_node_role_needs_a_device(gw):
     with Client(gw.port) as c:
         r = c.connect(token=TOKEN, client=node, role="node", scopes=[])
         assert r["error"]["details"]["code"] == "DEVICE_IDENTITY_REQUIRED"
+
+
+def test_gateway_identity_is_created_once_and_kept(gw, penv, gateway):
+    with connected(gw.port, token=TOKEN, scopes=["operator.read"]) as c:
+        ident = c.call("gateway.identity.get")
+    f = penv.state / "identity" / "device.json"
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+    saved = json.loads(f.read_text())
+    assert saved["deviceId"] == ident["deviceId"] and saved["version"] == 1
+    assert "BEGIN PRIVATE KEY" in saved["privateKeyPem"]
+    import base64, hashlib
+    raw = base64.urlsafe_b64decode(ident["publicKey"] + "=")
+    assert hashlib.sha256(raw).hexdigest() == ident["deviceId"] and len(raw) == 32
+    gw.stop()
+    g2 = gateway()
+    with connected(g2.port, token=TOKEN, scopes=["operator.read"]) as c:
+        assert c.call("gateway.identity.get") == ident
