@@ -46,12 +46,13 @@ class Closed(Exception):
 class Client:
     """One WebSocket connection. `challenge` holds the connect.challenge payload."""
 
-    def __init__(self, port, origin=None, headers=None, max_size=2**26):
+    def __init__(self, port, origin=None, headers=None, max_size=2**26, max_queue=32):
         self.loop = asyncio.new_event_loop()
         self.port = port
         self.ids = itertools.count(1)
         self.events = []
-        kw = {"max_size": max_size, "open_timeout": 10, "ping_interval": None}
+        kw = {"max_size": max_size, "open_timeout": 10, "ping_interval": None,
+              "max_queue": max_queue}
         if origin:
             kw["origin"] = origin
         if headers:
