@@ -32,6 +32,8 @@
 struct config;
 struct paths;
 struct gw_call;
+struct devices;
+struct gw_identity;
 
 enum gw_conn_state {
 	GWC_HANDSHAKE, /* challenge sent, waiting for connect */
@@ -77,6 +79,8 @@ struct gateway {
 	const struct paths *paths; /* borrowed */
 	struct http_server *http;  /* set by the caller once created */
 	struct gw_auth auth;
+	struct devices *devices; /* paired devices and pending requests (<state>/devices) */
+	struct gw_identity *identity; /* our own key pair; loaded on first use */
 	char host[64];
 	int port;
 	char bind_mode[16];
@@ -139,6 +143,13 @@ void gateway_send_event(struct gw_conn *c, const char *event, json_t *payload, b
 
 /* Send a frame as it is (res frames). Steals `frame`. Returns 0 or -1. */
 int gateway_send_frame(struct gw_conn *c, json_t *frame);
+
+/*
+ * Close every connection of `device_id` (all roles when `role` is NULL)
+ * after its queued frames: the device was removed or its token changed.
+ */
+void gateway_close_device(struct gateway *gw, const char *device_id, const char *role,
+			  const char *reason);
 
 /* ==== snapshots shared by hello-ok and methods ==== */
 

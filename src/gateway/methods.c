@@ -12,6 +12,7 @@
 /* Every family's table; features.methods lists them in this order. */
 static const struct gw_method *const gw_families[] = {
 	gw_methods_system,
+	gw_methods_devices,
 };
 
 /*
@@ -19,7 +20,8 @@ static const struct gw_method *const gw_families[] = {
  * adding an emitter and advertising it happen in the same place.
  */
 static const char *const gw_events[] = {
-	"connect.challenge", "tick", "presence", "health", "shutdown",
+	"connect.challenge", "tick", "presence", "health", "shutdown", "device.pair.requested",
+	"device.pair.resolved",
 };
 
 const struct gw_method *gw_method_find(const char *name)

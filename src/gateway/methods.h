@@ -80,5 +80,6 @@ json_t *gw_event_names(void);
 
 /* The families, each {NULL}-terminated, listed in methods.c. */
 extern const struct gw_method gw_methods_system[];
+extern const struct gw_method gw_methods_devices[];
 
 #endif

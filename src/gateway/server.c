@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "gateway/devices.h"
 #include "gateway/internal.h"
 
 /* ==== sending ==== */
@@ -124,6 +125,15 @@ void gw_conn_close(struct gw_conn *c, int code, const char *reason)
 	gw_hs_unlink(c);
 	if (c->ws)
 		http_ws_close(c->ws, code, reason);
+}
+
+void gateway_close_device(struct gateway *gw, const char *device_id, const char *role,
+			  const char *reason)
+{
+	for (struct gw_conn *c = gw->conns; c; c = c->next)
+		if (c->state == GWC_READY && !strcmp(c->device_id, device_id) &&
+		    (!role || !strcmp(gw_role_name(c->role), role)))
+			gw_conn_close(c, GW_CLOSE_POLICY, reason);
 }
 
 void gw_conn_mark_ready(struct gw_conn *c)
@@ -367,6 +377,12 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 		free(gw);
 		return NULL;
 	}
+	gw->devices = devices_open(paths->state_dir, err, errlen);
+	if (!gw->devices) {
+		gw_auth_release(&gw->auth);
+		free(gw);
+		return NULL;
+	}
 	gw->loop = loop;
 	gw->cfg = cfg;
 	gw->paths = paths;
@@ -430,6 +446,8 @@ void gateway_free(struct gateway *gw)
 	}
 	json_decref(gw->health_cache);
 	free(gw->log_path);
+	devices_free(gw->devices);
+	free(gw->identity);
 	gw_auth_release(&gw->auth);
 	free(gw);
 }
