@@ -182,3 +182,28 @@ def test_gateway_identity_is_created_once_and_kept(gw, penv, gateway):
     g2 = gateway()
     with connected(g2.port, token=TOKEN, scopes=["operator.read"]) as c:
         assert c.call("gateway.identity.get") == ident
+
+
+def test_devices_cli(gw, penv):
+    dev = Device()
+    with proxied(gw.port) as c:
+        rid = device_connect(c, dev, token=TOKEN, scopes=["operator.read"])["error"]["details"]["requestId"]
+    r = penv.run("devices", "list")
+    assert r.returncode == 0, r.stderr
+    assert "Pending (1)" in r.stdout and rid in r.stdout
+    r = penv.run("devices", "list", "--json")
+    assert json.loads(r.stdout)["pending"][0]["deviceId"] == dev.id
+    r = penv.run("devices", "approve", "--latest")
+    assert r.returncode == 0 and f"approved {rid}" in r.stdout, r.stderr
+    r = penv.run("devices", "list")
+    assert "Paired (1)" in r.stdout and dev.id[:12] in r.stdout
+    with proxied(gw.port) as c:
+        assert device_connect(c, dev, token=TOKEN, scopes=["operator.read"])["ok"]
+    r = penv.run("devices", "remove", dev.id)
+    assert r.returncode == 0 and "removed device" in r.stdout
+    r = penv.run("devices", "reject", "no-such-request")
+    assert r.returncode == 1 and "unknown requestId" in r.stderr
+    r = penv.run("devices", "approve")
+    assert r.returncode == 2
+    r = penv.run("devices", "approve", "--latest")
+    assert r.returncode == 1 and "no pending pairing requests" in r.stderr
