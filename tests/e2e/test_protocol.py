@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conftest import PINCER
 from wsclient import Client, Closed, connect_params, connected
 
 pytestmark = pytest.mark.timeout(90)
@@ -395,8 +396,10 @@ def test_slow_consumer_is_dropped_not_buffered(gw, penv):
         assert bystander.call("health")["ok"]
         time.sleep(0.2)
     assert "dropping slow websocket client" in gw.output()
-    # The memory went back; the others never noticed.
-    assert rss_kib(gw.proc.pid) < 150 * 1024
+    # The memory went back (ASan keeps freed memory quarantined: not there);
+    # the others never noticed.
+    if "asan" not in PINCER:
+        assert rss_kib(gw.proc.pid) < 150 * 1024
     assert bystander.call("status")
     slow.close()
     bystander.close()
