@@ -451,28 +451,79 @@ int config_open(struct config *cfg, const struct paths *paths, struct buf *errs)
 	return config_load(cfg, paths->config_path, errs);
 }
 
-int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
+/*
+ * Set the candidate's env.vars that the environment lacks, as loading it
+ * would, and remember them so that the check leaves no trace.
+ */
+static char **config_borrow_vars(const json_t *root, size_t *n)
+{
+	json_t *vars = jpath_get((json_t *)root, "env.vars"), *v;
+	char **set = xcalloc(json_object_size(vars) + 1, sizeof(*set));
+	const char *k;
+
+	*n = 0;
+	json_object_foreach(vars, k, v)
+	{
+		if (!json_is_string(v) || !*k || strchr(k, '=') || getenv(k))
+			continue;
+		setenv(k, json_string_value(v), 0);
+		set[(*n)++] = xstrdup(k);
+	}
+	return set;
+}
+
+static void config_return_vars(char **set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsetenv(set[i]);
+		free(set[i]);
+	}
+	free(set);
+}
+
+int config_check_candidate(const char *path, const json_t *raw, const struct json5_posmap *pm,
+			   bool substitute, struct buf *errs)
 {
 	struct config tmp;
 	struct config_incl ic = { .cfg = &tmp, .errs = errs };
-	struct json5_posmap sub = { 0 }, none = { 0 };
+	struct json5_posmap sub = { 0 }, all = { 0 }, none = { 0 };
 	json_t *v = json_deep_copy(raw);
 	char real[PATH_MAX];
 	struct buf root;
 	int nerr;
 
+	if (!pm)
+		pm = &none;
 	config_init(&tmp);
 	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
 	buf_init(&root, 64 * 1024);
-	config_expand_value(&ic, &v, path, &sub, &none, &root);
+	config_expand_value(&ic, &v, path, &sub, pm, &root);
 	buf_release(&root);
 	free(ic.stack[--ic.depth]);
-	nerr = ic.nerr + schema_validate(v, &sub, errs);
-	config_check_providers(v, &sub, errs, &nerr);
+	/* Included files' positions first, then the tree's own: later entries win. */
+	json5_posmap_merge(&all, &sub, "");
+	json5_posmap_merge(&all, pm, "");
+	nerr = ic.nerr;
+	if (substitute && json_is_object(v)) {
+		size_t nvars;
+		char **vars = config_borrow_vars(v, &nvars);
+
+		if (env_substitute(v, &all, errs) < 0)
+			nerr++;
+		config_return_vars(vars, nvars);
+	}
+	nerr += schema_validate(v, &all, errs);
+	config_check_providers(v, &all, errs, &nerr);
 	json5_posmap_release(&sub);
+	json5_posmap_release(&all);
 	json_decref(v);
 	config_release(&tmp);
 	return nerr;
+}
+
+int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
+{
+	return config_check_candidate(path, raw, NULL, false, errs);
 }
 
 json_t *config_read_raw(const char *path, struct buf *errs)

@@ -80,6 +80,16 @@ json_t *config_read_raw(const char *path, struct buf *errs);
 int config_check_tree(const char *path, const json_t *raw, struct buf *errs);
 
 /*
+ * config_check_tree, and more: problems inside `raw` get the positions in
+ * `pm` (the tree's own position map, say from parsing text a client sent;
+ * NULL for none), and with `substitute` the ${VAR}s are checked against
+ * this process's environment plus the tree's own env.vars, as a gateway
+ * loading the file would check them. Nothing is exported.
+ */
+int config_check_candidate(const char *path, const json_t *raw, const struct json5_posmap *pm,
+			   bool substitute, struct buf *errs);
+
+/*
  * Write `tree` as the config file paths->config_path: pretty-printed JSON,
  * replaced atomically with mode 0600, its directory created 0700 first.
  * It does not validate: callers run config_check_tree first. Returns 0, or

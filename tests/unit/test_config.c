@@ -941,6 +941,40 @@ static void test_write_file(void **state)
 	free(p.config_path);
 }
 
+/* A candidate tree: positions from its own text, ${VAR}s checked, env.vars counted but not kept. */
+static void test_check_candidate(void **state)
+{
+	const char *text = "{\n  gateway: { bnd: 1 },\n  logging: { file: '${PINCER_UT_CAND}' },\n}";
+	struct json5_posmap pm = { 0 };
+	struct json5_error jerr;
+	json_t *tree = json5_parse(text, strlen(text), NULL, &pm, &jerr);
+	char *path = tpath("pincer.json");
+	struct buf errs;
+
+	assert_non_null(tree);
+	unsetenv("PINCER_UT_CAND");
+	buf_init(&errs, BUF_UNLIMITED);
+	assert_int_equal(config_check_candidate(path, tree, &pm, true, &errs), 2);
+	if (!strstr(errs.p, "2:14: gateway.bnd: unknown key")) fail_msg("%s", errs.p);
+	assert_non_null(strstr(errs.p, "PINCER_UT_CAND"));
+	/* without substitution only the schema speaks, and without pm no positions */
+	buf_reset(&errs);
+	assert_int_equal(config_check_candidate(path, tree, NULL, false, &errs), 1);
+	assert_true(!strncmp(errs.p, "gateway.bnd: unknown key", 24));
+	json_decref(tree);
+	json5_posmap_release(&pm);
+
+	/* the tree's own env.vars count, and are not left behind */
+	tree = json_pack("{s:{s:s}, s:{s:{s:s}}}", "logging", "file", "${PINCER_UT_CAND}", "env",
+			 "vars", "PINCER_UT_CAND", "/tmp/x.log");
+	buf_reset(&errs);
+	assert_int_equal(config_check_candidate(path, tree, NULL, true, &errs), 0);
+	assert_null(getenv("PINCER_UT_CAND"));
+	json_decref(tree);
+	buf_release(&errs);
+	free(path);
+}
+
 static int teardown_group(void **state)
 {
 	schema_release();
@@ -984,6 +1018,7 @@ int main(void)
 		T(test_read_raw),
 		T(test_hash_and_text),
 		T(test_write_file),
+		T(test_check_candidate),
 #undef T
 	};
 
