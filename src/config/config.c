@@ -51,8 +51,7 @@ static const char *config_keep_name(struct config *cfg, const char *name)
 	return cfg->files[cfg->nfiles++];
 }
 
-/* hex(SHA-256(data)) into `out` (CONFIG_HASH_HEX + 1 bytes). */
-static void config_sha256_hex(const void *data, size_t len, char *out)
+void config_sha256_hex(const void *data, size_t len, char out[CONFIG_HASH_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -46,6 +46,9 @@ struct config {
 	char hash[CONFIG_HASH_HEX + 1];
 };
 
+/* hex(SHA-256(data)), the form of struct config's `hash`. */
+void config_sha256_hex(const void *data, size_t len, char out[CONFIG_HASH_HEX + 1]);
+
 void config_init(struct config *cfg);
 void config_release(struct config *cfg);
 

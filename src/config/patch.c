@@ -117,8 +117,8 @@ static bool patch_merge_by_id(json_t *base, const json_t *patch, struct buf *pat
 
 		if (!at) {
 			if (id)
-				json_object_set_new(index, id,
-						    json_integer((json_int_t)json_array_size(base)));
+				json_object_set_new(
+					index, id, json_integer((json_int_t)json_array_size(base)));
 			json_array_append_new(base, json_deep_copy(entry));
 			continue;
 		}
@@ -264,7 +264,8 @@ static json_t *patch_find_id(const json_t *arr, const char *id)
 
 	json_array_foreach(arr, i, v)
 	{
-		if (patch_is_id_entry(v) && !strcmp(json_string_value(json_object_get(v, "id")), id))
+		if (patch_is_id_entry(v) &&
+		    !strcmp(json_string_value(json_object_get(v, "id")), id))
 			return v;
 	}
 	return NULL;
@@ -304,10 +305,11 @@ static void patch_destructive(const json_t *base, const json_t *patch, const jso
 
 							if (!patch_is_id_entry(pe))
 								continue;
-							id = json_string_value(json_object_get(pe, "id"));
+							id = json_string_value(
+								json_object_get(pe, "id"));
 							patch_destructive(patch_find_id(bv, id), pe,
-									  patch_find_id(mv, id), path,
-									  out);
+									  patch_find_id(mv, id),
+									  path, out);
 						}
 						buf_truncate(path, emark);
 					}
@@ -344,8 +346,7 @@ void config_patch_destructive(const json_t *base, const json_t *patch, const jso
 
 /* ==== diff ==== */
 
-static void patch_diff(const json_t *a, const json_t *b, bool leaves, struct buf *path,
-		       json_t *out)
+static void patch_diff(const json_t *a, const json_t *b, bool leaves, struct buf *path, json_t *out)
 {
 	bool ao = json_is_object(a), bo = json_is_object(b);
 	size_t before = json_array_size(out);

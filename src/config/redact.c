@@ -21,8 +21,8 @@
 
 /* Paths ending like this hold counts, not secrets ("maxTokens"). */
 static const char *const redact_not_secret_suffixes[] = {
-	"maxtokens",  "maxoutputtokens", "maxinputtokens", "maxcompletiontokens", "contexttokens",
-	"totaltokens", "tokencount",     "tokenlimit",     "tokenbudget",         "passwordfile",
+	"maxtokens",   "maxoutputtokens", "maxinputtokens", "maxcompletiontokens", "contexttokens",
+	"totaltokens", "tokencount",      "tokenlimit",     "tokenbudget",         "passwordfile",
 };
 
 static bool redact_has_suffix(const char *s, size_t len, const char *suffix)
@@ -353,11 +353,11 @@ static size_t redact_count_id(const json_t *a, const char *id, size_t *at)
 	return n;
 }
 
-static json_t *redact_restore_value(struct redact_restore *r, const json_t *in,
-				    const json_t *orig, struct redact_path *p);
+static json_t *redact_restore_value(struct redact_restore *r, const json_t *in, const json_t *orig,
+				    struct redact_path *p);
 
-static json_t *redact_restore_array(struct redact_restore *r, const json_t *in,
-				    const json_t *orig, struct redact_path *p)
+static json_t *redact_restore_array(struct redact_restore *r, const json_t *in, const json_t *orig,
+				    struct redact_path *p)
 {
 	json_t *out = json_array(), *v;
 	size_t i, m1, m2;
@@ -382,8 +382,8 @@ static json_t *redact_restore_array(struct redact_restore *r, const json_t *in,
 	return out;
 }
 
-static json_t *redact_restore_value(struct redact_restore *r, const json_t *in,
-				    const json_t *orig, struct redact_path *p)
+static json_t *redact_restore_value(struct redact_restore *r, const json_t *in, const json_t *orig,
+				    struct redact_path *p)
 {
 	bool sensitive = redact_is_sensitive(p);
 	const char *where = p->jp.len ? p->jp.p : "<root>";
@@ -393,9 +393,10 @@ static json_t *redact_restore_value(struct redact_restore *r, const json_t *in,
 
 	if (json_is_string(in) && !strcmp(json_string_value(in), CONFIG_REDACTED)) {
 		if (!sensitive) {
-			redact_fail(r,
-				    "reserved redaction sentinel \"%s\" is not valid config data (%s)",
-				    CONFIG_REDACTED, where);
+			redact_fail(
+				r,
+				"reserved redaction sentinel \"%s\" is not valid config data (%s)",
+				CONFIG_REDACTED, where);
 			return json_null();
 		}
 		if (!orig) {
@@ -415,7 +416,8 @@ static json_t *redact_restore_value(struct redact_restore *r, const json_t *in,
 			return json_null();
 		}
 		if (!json_equal(json_object_get(in, "source"), json_object_get(orig, "source")) ||
-		    !json_equal(json_object_get(in, "provider"), json_object_get(orig, "provider"))) {
+		    !json_equal(json_object_get(in, "provider"),
+				json_object_get(orig, "provider"))) {
 			redact_fail(r,
 				    "SecretRef at %s changed source/provider while id is redacted; "
 				    "provide an explicit id when changing source/provider",
@@ -434,11 +436,10 @@ static json_t *redact_restore_value(struct redact_restore *r, const json_t *in,
 	json_object_foreach((json_t *)in, k, c)
 	{
 		redact_push_key(p, k, &m1, &m2);
-		json_object_set_new(out, k,
-				    redact_restore_value(r, c,
-							 json_is_object(orig) ? json_object_get(orig, k)
-									      : NULL,
-							 p));
+		json_object_set_new(
+			out, k,
+			redact_restore_value(
+				r, c, json_is_object(orig) ? json_object_get(orig, k) : NULL, p));
 		redact_pop(p, m1, m2);
 	}
 	return out;

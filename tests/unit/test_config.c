@@ -944,7 +944,8 @@ static void test_write_file(void **state)
 /* A candidate tree: positions from its own text, ${VAR}s checked, env.vars counted but not kept. */
 static void test_check_candidate(void **state)
 {
-	const char *text = "{\n  gateway: { bnd: 1 },\n  logging: { file: '${PINCER_UT_CAND}' },\n}";
+	const char *text =
+		"{\n  gateway: { bnd: 1 },\n  logging: { file: '${PINCER_UT_CAND}' },\n}";
 	struct json5_posmap pm = { 0 };
 	struct json5_error jerr;
 	json_t *tree = json5_parse(text, strlen(text), NULL, &pm, &jerr);
@@ -955,7 +956,8 @@ static void test_check_candidate(void **state)
 	unsetenv("PINCER_UT_CAND");
 	buf_init(&errs, BUF_UNLIMITED);
 	assert_int_equal(config_check_candidate(path, tree, &pm, true, &errs), 2);
-	if (!strstr(errs.p, "2:14: gateway.bnd: unknown key")) fail_msg("%s", errs.p);
+	if (!strstr(errs.p, "2:14: gateway.bnd: unknown key"))
+		fail_msg("%s", errs.p);
 	assert_non_null(strstr(errs.p, "PINCER_UT_CAND"));
 	/* without substitution only the schema speaks, and without pm no positions */
 	buf_reset(&errs);

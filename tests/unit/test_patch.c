@@ -45,8 +45,7 @@ static void assert_json(const json_t *got, const char *want)
 }
 
 /* merge(base, patch, replacePaths) must give `want`, leaving its inputs alone. */
-static void check_merge(const char *base, const char *patch, const char *replace,
-			const char *want)
+static void check_merge(const char *base, const char *patch, const char *replace, const char *want)
 {
 	json_t *b = J(base), *p = J(patch), *rp = replace ? J(replace) : NULL;
 	json_t *set = config_patch_replace_set(rp);
@@ -96,8 +95,9 @@ static void test_arrays(void **state)
 		    "{\"l\":[{\"id\":\"a\",\"n\":1},{\"id\":\"b\",\"n\":3,\"m\":true},"
 		    "{\"id\":\"c\"}]}");
 	/* a null inside an id entry deletes that entry's key */
-	check_merge("{\"l\":[{\"id\":\"a\",\"n\":1,\"k\":2}]}", "{\"l\":[{\"id\":\"a\",\"k\":null}]}",
-		    NULL, "{\"l\":[{\"id\":\"a\",\"n\":1}]}");
+	check_merge("{\"l\":[{\"id\":\"a\",\"n\":1,\"k\":2}]}",
+		    "{\"l\":[{\"id\":\"a\",\"k\":null}]}", NULL,
+		    "{\"l\":[{\"id\":\"a\",\"n\":1}]}");
 	/* entries without an id are appended */
 	check_merge("{\"l\":[{\"id\":\"a\"}]}", "{\"l\":[{\"n\":1}]}", NULL,
 		    "{\"l\":[{\"id\":\"a\"},{\"n\":1}]}");
@@ -188,8 +188,8 @@ static void check_diff(const char *a, const char *b, bool leaves, const char *wa
 static void test_diff(void **state)
 {
 	check_diff("{\"a\":1}", "{\"a\":1}", false, "[]");
-	check_diff("{\"a\":1,\"b\":{\"c\":1,\"d\":[1]}}", "{\"a\":2,\"b\":{\"c\":1,\"d\":[2]},\"e\":{}}",
-		   false, "[\"a\",\"b.d\",\"e\"]");
+	check_diff("{\"a\":1,\"b\":{\"c\":1,\"d\":[1]}}",
+		   "{\"a\":2,\"b\":{\"c\":1,\"d\":[2]},\"e\":{}}", false, "[\"a\",\"b.d\",\"e\"]");
 	check_diff("{\"g\":{\"p\":1}}", "{\"g\":{\"p\":1,\"r\":{\"m\":\"off\",\"x\":{}}}}", false,
 		   "[\"g.r\"]");
 	check_diff("{\"g\":{\"p\":1}}", "{\"g\":{\"p\":1,\"r\":{\"m\":\"off\",\"x\":{}}}}", true,
@@ -220,7 +220,7 @@ static int teardown_group(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc7396),    cmocka_unit_test(test_arrays),
+		cmocka_unit_test(test_rfc7396),     cmocka_unit_test(test_arrays),
 		cmocka_unit_test(test_replace_set), cmocka_unit_test(test_destructive),
 		cmocka_unit_test(test_diff),        cmocka_unit_test(test_path_reload),
 	};

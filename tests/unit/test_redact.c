@@ -69,16 +69,18 @@ static void test_sensitive_paths(void **state)
 
 static void test_redact_tree(void **state)
 {
-	json_t *in = J5("{gateway: {auth: {mode: 'token', token: 'abc'}, port: 1},"
-			" models: {providers: {p: {apiKey: {source: 'env', provider: 'default', id: 'KEY'},"
-			"   baseUrl: 'http://x', models: [{id: 'm', maxTokens: 5}]}}},"
-			" channels: {telegram: {botToken: '${TG_TOKEN}', accounts: {a: {botToken: ' '}}}},"
-			" env: {vars: {MY_SECRET: 'hunter2', PLAIN: 'x'}}}");
-	json_t *want = J5("{gateway: {auth: {mode: 'token', token: '" R "'}, port: 1},"
-			  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default',"
-			  "   id: '" R "'}, baseUrl: 'http://x', models: [{id: 'm', maxTokens: 5}]}}},"
-			  " channels: {telegram: {botToken: '${TG_TOKEN}', accounts: {a: {botToken: ' '}}}},"
-			  " env: {vars: {MY_SECRET: '" R "', PLAIN: 'x'}}}");
+	json_t *in = J5(
+		"{gateway: {auth: {mode: 'token', token: 'abc'}, port: 1},"
+		" models: {providers: {p: {apiKey: {source: 'env', provider: 'default', id: 'KEY'},"
+		"   baseUrl: 'http://x', models: [{id: 'm', maxTokens: 5}]}}},"
+		" channels: {telegram: {botToken: '${TG_TOKEN}', accounts: {a: {botToken: ' '}}}},"
+		" env: {vars: {MY_SECRET: 'hunter2', PLAIN: 'x'}}}");
+	json_t *want = J5(
+		"{gateway: {auth: {mode: 'token', token: '" R "'}, port: 1},"
+		" models: {providers: {p: {apiKey: {source: 'env', provider: 'default',"
+		"   id: '" R "'}, baseUrl: 'http://x', models: [{id: 'm', maxTokens: 5}]}}},"
+		" channels: {telegram: {botToken: '${TG_TOKEN}', accounts: {a: {botToken: ' '}}}},"
+		" env: {vars: {MY_SECRET: '" R "', PLAIN: 'x'}}}");
 	json_t *values = json_array(), *out = config_redact(in, values);
 	json_t *want_values = J5("['abc', 'KEY', 'hunter2']");
 
@@ -114,7 +116,8 @@ static void test_redact_text(void **state)
 static void test_restore_round_trip(void **state)
 {
 	json_t *orig = J5("{gateway: {auth: {token: 'abc'}},"
-			  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', id: 'K'}}}},"
+			  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', "
+			  "id: 'K'}}}},"
 			  " agents: {list: [{id: 'a', tts: {providers: {x: {apiKey: 'k1'}}}},"
 			  "                 {id: 'b', tts: {providers: {x: {apiKey: 'k2'}}}}]}}");
 	json_t *red = config_redact(orig, NULL), *back;
@@ -129,10 +132,12 @@ static void test_restore_round_trip(void **state)
 	{
 		json_t *list = jpath_get(red, "agents.list");
 		json_t *first = json_incref(json_array_get(list, 0));
-		json_t *want = J5("{gateway: {auth: {token: 'abc'}},"
-				  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', id: 'K'}}}},"
-				  " agents: {list: [{id: 'b', tts: {providers: {x: {apiKey: 'k2'}}}},"
-				  "                 {id: 'a', tts: {providers: {x: {apiKey: 'k1'}}}}]}}");
+		json_t *want =
+			J5("{gateway: {auth: {token: 'abc'}},"
+			   " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', "
+			   "id: 'K'}}}},"
+			   " agents: {list: [{id: 'b', tts: {providers: {x: {apiKey: 'k2'}}}},"
+			   "                 {id: 'a', tts: {providers: {x: {apiKey: 'k1'}}}}]}}");
 
 		json_array_remove(list, 0);
 		json_array_append_new(list, first);
@@ -149,7 +154,8 @@ static void test_restore_round_trip(void **state)
 static void test_restore_refuses(void **state)
 {
 	json_t *orig = J5("{gateway: {auth: {token: 'abc'}},"
-			  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', id: 'K'}}}}}");
+			  " models: {providers: {p: {apiKey: {source: 'env', provider: 'default', "
+			  "id: 'K'}}}}}");
 	json_t *in;
 	char err[256];
 
@@ -164,7 +170,8 @@ static void test_restore_refuses(void **state)
 	assert_non_null(strstr(err, "gateway.auth.password"));
 	json_decref(in);
 	/* a SecretRef whose provider changed while its id stayed hidden */
-	in = J5("{models: {providers: {p: {apiKey: {source: 'env', provider: 'other', id: '" R "'}}}}}");
+	in = J5("{models: {providers: {p: {apiKey: {source: 'env', provider: 'other', id: '" R
+		"'}}}}}");
 	assert_null(config_restore_redacted(in, orig, err, sizeof(err)));
 	assert_non_null(strstr(err, "changed source/provider"));
 	json_decref(in);
@@ -190,8 +197,8 @@ static int teardown_group(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sensitive_paths),   cmocka_unit_test(test_redact_tree),
-		cmocka_unit_test(test_redact_text),       cmocka_unit_test(test_restore_round_trip),
+		cmocka_unit_test(test_sensitive_paths), cmocka_unit_test(test_redact_tree),
+		cmocka_unit_test(test_redact_text),     cmocka_unit_test(test_restore_round_trip),
 		cmocka_unit_test(test_restore_refuses),
 	};
 
