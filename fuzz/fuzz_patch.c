@@ -69,7 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t i;
 		json_t *v;
 
-		json_array_foreach(out, i, v) (void)config_path_reload(json_string_value(v));
+		json_array_foreach(out, i, v)
+		{
+			(void)config_path_reload(json_string_value(v));
+		}
 	}
 	json_decref(merged);
 	json_decref(set);
