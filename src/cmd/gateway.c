@@ -83,6 +83,7 @@ struct daemon {
 	int port;
 	int64_t started_ms; /* wall clock, for the runtime file */
 	bool stopping;
+	bool verbose, color; /* for setting the log sinks up again on reload */
 };
 
 /* ==== start-up decisions ==== */
@@ -128,6 +129,15 @@ static char *gateway_setup_logging(const struct config *cfg, const struct paths 
 		log_warn(SUBSYS, "cannot open log file %s: %s; logging to the console only", file,
 			 strerror(errno));
 	return file;
+}
+
+/* A reloaded config may change log levels, style or file: set the sinks up again. */
+static void gateway_on_reload(struct gateway *gw, void *arg)
+{
+	struct daemon *d = arg;
+
+	free(gw->log_path);
+	gw->log_path = gateway_setup_logging(gw->cfg, gw->paths, d->verbose, d->color);
 }
 
 static bool gateway_host_is_loopback(const char *host)
@@ -442,7 +452,7 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 		{ .kind = OPT_END },
 	};
 	struct daemon d = { 0 };
-	struct config cfg;
+	struct config *cfg; /* ours until gateway_new takes it (a reload replaces it) */
 	const struct paths *paths;
 	struct http_server_opts ho = { 0 };
 	struct buf errs;
@@ -464,9 +474,10 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 		return cli_error("cannot create state directory %s: %s", paths->state_dir,
 				 strerror(errno));
 
-	config_init(&cfg);
+	cfg = xmalloc(sizeof(*cfg));
+	config_init(cfg);
 	buf_init(&errs, 1 << 20);
-	if (config_open(&cfg, paths, &errs) < 0) {
+	if (config_open(cfg, paths, &errs) < 0) {
 		fputs("pincer: invalid config; the gateway will not start:\n", stderr);
 		fputs(errs.p, stderr);
 		if (errs.len && errs.p[errs.len - 1] != '\n')
@@ -476,15 +487,15 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	}
 	buf_release(&errs);
 
-	if ((r = gateway_resolve_bind(ctx, &cfg, bind_opt, d.host, sizeof(d.host))) ||
-	    (r = gateway_resolve_port(ctx, &cfg, port_opt, port_set, &d.port)))
+	if ((r = gateway_resolve_bind(ctx, cfg, bind_opt, d.host, sizeof(d.host))) ||
+	    (r = gateway_resolve_port(ctx, cfg, port_opt, port_set, &d.port)))
 		goto out_cfg;
 	if (force && (r = gateway_force_stop(paths)))
 		goto out_cfg;
 	r = 1;
 	uv_loop_init(&d.loop);
 	/* Auth first, so that no log line (not even the first) can carry a secret. */
-	d.gw = gateway_new(&d.loop, &cfg, paths, err, sizeof(err));
+	d.gw = gateway_new(&d.loop, cfg, paths, err, sizeof(err));
 	if (!d.gw) {
 		cli_error("%s", err);
 		goto out_loop;
@@ -495,14 +506,21 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 			  d.host);
 		goto out_loop;
 	}
-	d.gw->log_path = gateway_setup_logging(&cfg, paths, verbose, ctx->color);
+	d.verbose = verbose;
+	d.color = ctx->color;
+	d.gw->log_path = gateway_setup_logging(cfg, paths, verbose, ctx->color);
+	d.gw->on_reload = gateway_on_reload;
+	d.gw->on_reload_arg = &d;
 	snprintf(d.gw->host, sizeof(d.gw->host), "%s", d.host);
 	snprintf(d.gw->bind_mode, sizeof(d.gw->bind_mode), "%s",
 		 bind_opt ? bind_opt
-			  : (config_get_str(&cfg, "gateway.bind") ? config_get_str(&cfg, "gateway.bind")
-								  : "loopback"));
+			  : (config_get_str(cfg, "gateway.bind")
+				     ? config_get_str(cfg, "gateway.bind")
+				     : "loopback"));
 	log_debug(SUBSYS, "config %s (%s)", paths->config_path,
-		  cfg.exists ? "loaded" : "not found; using defaults");
+		  cfg->exists ? "loaded" : "not found; using defaults");
+	/* From here on a reload may free it: gw->cfg is the config in effect. */
+	cfg = NULL;
 
 	/* A client that goes away mid-write must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
@@ -571,12 +589,17 @@ out_loop:
 		gateway_shutdown(d.gw, "startup failed", 0);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 	}
+	if (d.gw)
+		cfg = NULL; /* the gateway's, freed with it */
 	gateway_free(d.gw);
 	if (uv_loop_close(&d.loop) == UV_EBUSY)
 		log_debug(SUBSYS, "event loop still had handles at exit");
 out_cfg:
 	free(d.runtime_path);
-	config_release(&cfg);
+	if (cfg) {
+		config_release(cfg);
+		free(cfg);
+	}
 	schema_release();
 	log_shutdown();
 	return r;

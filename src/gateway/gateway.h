@@ -34,6 +34,7 @@ struct paths;
 struct gw_call;
 struct devices;
 struct gw_identity;
+struct gw_reload;
 
 enum gw_conn_state {
 	GWC_HANDSHAKE, /* challenge sent, waiting for connect */
@@ -75,7 +76,7 @@ struct gw_conn {
 
 struct gateway {
 	uv_loop_t *loop;
-	struct config *cfg;        /* owned by the caller; replaced on reload */
+	struct config *cfg;        /* owned; replaced whole on reload (reload.h) */
 	const struct paths *paths; /* borrowed */
 	struct http_server *http;  /* set by the caller once created */
 	struct gw_auth auth;
@@ -99,17 +100,27 @@ struct gateway {
 	int64_t presence_version, health_version;
 	json_t *health_cache; /* last health snapshot; refreshed on demand */
 	int64_t health_cache_mono_ms;
+
+	struct gw_reload *reload; /* live reload and config RPC state (reload.h) */
+	/*
+	 * Set by the daemon: called once a new config is in effect, to redo what
+	 * it derives from the config outside the gateway (the log sinks).
+	 */
+	void (*on_reload)(struct gateway *gw, void *arg);
+	void *on_reload_arg;
 };
 
 /*
  * Create the control plane: auth from the config (may fail: a SecretRef that
  * does not resolve, a mode without its credential). Timers are created on
- * `loop` but not started until gateway_start(). Returns NULL with `err`.
+ * `loop` but not started until gateway_start(). On success the gateway owns
+ * `cfg` (heap-allocated and loaded), since a reload replaces it; on failure
+ * (NULL, with `err`) the caller still does.
  */
 struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct paths *paths,
 			    char *err, size_t errlen);
 
-/* Start the tick and handshake timers; call once the HTTP server listens. */
+/* Start the timers and the config file watch; call once the HTTP server listens. */
 void gateway_start(struct gateway *gw);
 
 /*

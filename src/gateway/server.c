@@ -24,6 +24,7 @@
 #include "core/timeutil.h"
 #include "gateway/devices.h"
 #include "gateway/internal.h"
+#include "gateway/reload.h"
 
 /* ==== sending ==== */
 
@@ -398,6 +399,7 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 	uv_timer_init(loop, &gw->hs_timer);
 	gw->tick_timer.data = gw->hs_timer.data = gw;
 	gw->timers_open = true;
+	gw_reload_init(gw);
 	return gw;
 }
 
@@ -406,6 +408,7 @@ void gateway_start(struct gateway *gw)
 	uv_timer_start(&gw->tick_timer, gw_on_tick, GW_TICK_INTERVAL_MS, GW_TICK_INTERVAL_MS);
 	/* Connections may have arrived before: the timer must cover them too. */
 	gw_hs_arm(gw);
+	gw_reload_start(gw);
 }
 
 void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms)
@@ -430,6 +433,7 @@ void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms
 		uv_close((uv_handle_t *)&gw->tick_timer, NULL);
 		uv_close((uv_handle_t *)&gw->hs_timer, NULL);
 	}
+	gw_reload_stop(gw);
 }
 
 void gateway_free(struct gateway *gw)
@@ -449,5 +453,8 @@ void gateway_free(struct gateway *gw)
 	devices_free(gw->devices);
 	free(gw->identity);
 	gw_auth_release(&gw->auth);
+	gw_reload_release(gw);
+	config_release(gw->cfg);
+	free(gw->cfg);
 	free(gw);
 }
