@@ -84,7 +84,19 @@ struct daemon {
 	int64_t started_ms; /* wall clock, for the runtime file */
 	bool stopping;
 	bool verbose, color; /* for setting the log sinks up again on reload */
+
+	/* restart on a config change (see gateway_on_restart) */
+	uv_timer_t restart_timer;
+	bool restart_timer_open;
+	bool restarting;             /* exec ourselves again once stopped */
+	int64_t restart_due_mono;    /* when the pending restart fires */
+	bool port_was_zero;          /* --port 0: keep the port we got across the restart */
 };
+
+/* Set in the environment of a restarted gateway: when (monotonic ms) it restarted. */
+#define GATEWAY_RESTARTED_ENV "PINCER_RESTARTED_AT_MONO"
+/* What clients are told to expect in `shutdown` before a restart. */
+#define GATEWAY_RESTART_EXPECTED_MS 1000
 
 /* ==== start-up decisions ==== */
 
@@ -395,6 +407,105 @@ static void gateway_on_http_stopped(void *arg)
 	 */
 }
 
+static void gateway_stop(struct daemon *d, const char *reason);
+
+/* ==== restart ==== */
+
+static void gateway_on_restart_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	log_info(SUBSYS, "restarting to apply the config change");
+	d->restarting = true;
+	gateway_stop(d, "config change");
+}
+
+/*
+ * The gateway asks for a restart. One pending restart serves every request
+ * (the earliest due time wins), and a restarted gateway waits out
+ * GW_RESTART_COOLDOWN_MS before the next, so a burst of edits costs one
+ * restart, as in OpenClaw.
+ */
+static json_t *gateway_on_restart(struct gateway *gw, int64_t delay_ms, const char *reason,
+				  void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = time_mono_ms(), cooldown = 0, due;
+	const char *since = getenv(GATEWAY_RESTARTED_ENV);
+	long long at;
+	bool coalesced = false;
+
+	if (since && str_to_ll(since, &at) == 0 && at + GW_RESTART_COOLDOWN_MS > now)
+		cooldown = at + GW_RESTART_COOLDOWN_MS - now;
+	due = now + (delay_ms > 0 ? delay_ms : 0) + cooldown;
+	if (uv_is_active((uv_handle_t *)&d->restart_timer)) {
+		coalesced = true;
+		if (due >= d->restart_due_mono)
+			due = d->restart_due_mono;
+	}
+	d->restart_due_mono = due;
+	uv_timer_start(&d->restart_timer, gateway_on_restart_timer, (uint64_t)(due - now), 0);
+	log_info(SUBSYS, "restart %s in %lld ms (%s)", coalesced ? "coalesced; due" : "scheduled",
+		 (long long)(due - now), reason);
+	return json_pack("{s:b, s:i, s:s, s:s, s:s, s:I, s:b, s:I}", "ok", 1, "pid", (int)getpid(),
+			 "signal", "SIGUSR2", "reason", reason, "mode", "exec", "delayMs",
+			 (json_int_t)(due - now), "coalesced", coalesced, "cooldownMsApplied",
+			 (json_int_t)cooldown);
+}
+
+/*
+ * Run ourselves again: the same binary and arguments, with --port pinned
+ * to the port we had when it was 0, so clients find the gateway where it
+ * was. Only returns on failure.
+ */
+static void gateway_reexec(const struct daemon *d)
+{
+	struct buf cmdline, portarg;
+	char **args, mono[32];
+	size_t n = 0, i;
+	sigset_t none;
+
+	buf_init(&cmdline, 1 << 20);
+	buf_init(&portarg, 32);
+	if (fs_read_file("/proc/self/cmdline", &cmdline) < 0 || !cmdline.len) {
+		log_error(SUBSYS, "cannot restart: /proc/self/cmdline: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < cmdline.len; i++)
+		n += cmdline.p[i] == '\0';
+	args = xcalloc(n + 3, sizeof(*args));
+	n = 0;
+	for (i = 0; i < cmdline.len; i += strlen(cmdline.p + i) + 1) {
+		const char *a = cmdline.p + i;
+
+		/* Drop "--port X" / "--port=X" when we re-add it below. */
+		if (d->port_was_zero && !strcmp(a, "--port")) {
+			i += strlen(a) + 1;
+			continue;
+		}
+		if (d->port_was_zero && !strncmp(a, "--port=", 7))
+			continue;
+		args[n++] = (char *)a;
+	}
+	if (d->port_was_zero) {
+		buf_printf(&portarg, "--port=%d", d->port);
+		args[n++] = portarg.p;
+	}
+	args[n] = NULL;
+	snprintf(mono, sizeof(mono), "%lld", (long long)time_mono_ms());
+	setenv(GATEWAY_RESTARTED_ENV, mono, 1);
+	/* The stop blocked SIGTERM/SIGINT; the new image must get them. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	fflush(NULL);
+	execv("/proc/self/exe", args);
+	log_error(SUBSYS, "cannot restart: exec: %s", strerror(errno));
+	free(args);
+out:
+	buf_release(&portarg);
+	buf_release(&cmdline);
+}
+
 /*
  * Tell clients first (a `shutdown` event, then a close after their queued
  * frames), then let the HTTP server drain what is left.
@@ -410,7 +521,11 @@ static void gateway_stop(struct daemon *d, const char *reason)
 	 */
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_unref((uv_handle_t *)&d->sigterm);
-	gateway_shutdown(d->gw, reason, 0);
+	if (d->restart_timer_open) {
+		d->restart_timer_open = false;
+		uv_close((uv_handle_t *)&d->restart_timer, NULL);
+	}
+	gateway_shutdown(d->gw, reason, d->restarting ? GATEWAY_RESTART_EXPECTED_MS : 0);
 	http_server_stop(d->http, GATEWAY_STOP_GRACE_MS, gateway_on_http_stopped, d);
 }
 
@@ -511,6 +626,12 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	d.gw->log_path = gateway_setup_logging(cfg, paths, verbose, ctx->color);
 	d.gw->on_reload = gateway_on_reload;
 	d.gw->on_reload_arg = &d;
+	d.gw->on_restart = gateway_on_restart;
+	d.gw->on_restart_arg = &d;
+	uv_timer_init(&d.loop, &d.restart_timer);
+	d.restart_timer.data = &d;
+	d.restart_timer_open = true;
+	d.port_was_zero = port_set && port_opt == 0;
 	snprintf(d.gw->host, sizeof(d.gw->host), "%s", d.host);
 	snprintf(d.gw->bind_mode, sizeof(d.gw->bind_mode), "%s",
 		 bind_opt ? bind_opt
@@ -587,6 +708,8 @@ out_loop:
 	if (d.gw && !d.http) {
 		/* Never started: close the timers it made, then let them finish closing. */
 		gateway_shutdown(d.gw, "startup failed", 0);
+		if (d.restart_timer_open)
+			uv_close((uv_handle_t *)&d.restart_timer, NULL);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
 	}
 	if (d.gw)
@@ -601,6 +724,10 @@ out_cfg:
 		free(cfg);
 	}
 	schema_release();
+	if (d.restarting && r == 0) {
+		gateway_reexec(&d);
+		r = 1; /* only reached when the exec failed */
+	}
 	log_shutdown();
 	return r;
 }

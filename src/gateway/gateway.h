@@ -29,6 +29,11 @@
 #include "gateway/protocol.h"
 #include "net/http_server.h"
 
+/* Delay before a restart a config change asked for (OpenClaw's restartDelayMs default). */
+#define GW_RESTART_DELAY_MS 2000
+/* Restarts are at least this far apart (OpenClaw's cooldown). */
+#define GW_RESTART_COOLDOWN_MS 30000
+
 struct config;
 struct paths;
 struct gw_call;
@@ -108,6 +113,13 @@ struct gateway {
 	 */
 	void (*on_reload)(struct gateway *gw, void *arg);
 	void *on_reload_arg;
+	/*
+	 * Set by the daemon: restart the gateway (a graceful drain, then the
+	 * same binary again) in `delay_ms`. Returns OpenClaw's restart result
+	 * object {ok, pid, reason, mode, delayMs, coalesced, cooldownMsApplied}.
+	 */
+	json_t *(*on_restart)(struct gateway *gw, int64_t delay_ms, const char *reason, void *arg);
+	void *on_restart_arg;
 };
 
 /*
@@ -130,6 +142,14 @@ void gateway_start(struct gateway *gw);
  * timers. The HTTP server's stop then drains what is left.
  */
 void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms);
+
+/*
+ * A config change needs a restart (reload kind "restart"): ask the daemon
+ * for one in `delay_ms`. Requests coalesce into one restart. Returns the
+ * restart result for config.patch/apply answers, or NULL when this process
+ * cannot restart itself (then the change waits for a manual restart).
+ */
+json_t *gateway_request_restart(struct gateway *gw, int64_t delay_ms, const char *reason);
 
 /* Free everything; after the loop has run out of handles. */
 void gateway_free(struct gateway *gw);

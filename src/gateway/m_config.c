@@ -814,7 +814,24 @@ static int m_check_roster(struct gw_call *call, const json_t *cur, const json_t 
 	return r;
 }
 
-/* OpenClaw's restart sentinel, reported but not persisted: pincer does not restart itself. */
+/*
+ * A change to restart-kind keys: have the daemon restart the gateway after
+ * restartDelayMs (coalesced with any restart already pending) and say so
+ * in the answer, as OpenClaw's `restart` member does.
+ */
+static void m_set_restart(json_t *out, struct gateway *gw, const struct m_write *w)
+{
+	json_t *r = gateway_request_restart(gw, w->restart_delay_ms, w->method);
+
+	if (r)
+		json_object_set_new(out, "restart", r);
+}
+
+/*
+ * OpenClaw's restart sentinel (the note a restarted gateway delivers to the
+ * session that asked for it): reported, not persisted, since pincer has no
+ * session delivery yet.
+ */
 static json_t *m_sentinel(const struct m_write *w, const char *root, bool restart)
 {
 	json_t *p = json_pack("{s:s, s:s, s:I}", "kind",
@@ -951,6 +968,8 @@ static void m_config_replace(struct gw_call *call, bool apply)
 		if (need)
 			json_object_set(out, "restartPaths", restart);
 		json_object_set_new(out, "sentinel", m_sentinel(&w, gw->cfg->path, need));
+		if (need)
+			m_set_restart(out, gw, &w);
 	}
 	gw_call_ok(call, out);
 out:
@@ -1061,6 +1080,8 @@ static void m_config_patch(struct gw_call *call)
 		json_object_set(out, "restartPaths", restart);
 	json_object_set_new(out, "sentinel",
 			    m_sentinel(&w, gw->cfg->path, json_array_size(restart) > 0));
+	if (json_array_size(restart))
+		m_set_restart(out, gw, &w);
 	gw_call_ok(call, out);
 out:
 	m_file_release(&f);

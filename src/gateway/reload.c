@@ -165,7 +165,8 @@ void gw_config_reload(struct gateway *gw, const char *why)
 		goto drop;
 	}
 	gw->reload->rejected_hash[0] = '\0';
-	gw_config_apply(gw, next, why, NULL);
+	if (gw_config_apply(gw, next, why, NULL))
+		json_decref(gateway_request_restart(gw, GW_RESTART_DELAY_MS, "config.reload"));
 	buf_release(&errs);
 	return;
 drop:

@@ -369,6 +369,13 @@ void gw_presence_changed(struct gateway *gw)
 
 /* ==== lifecycle ==== */
 
+json_t *gateway_request_restart(struct gateway *gw, int64_t delay_ms, const char *reason)
+{
+	if (!gw->on_restart || gw->stopping)
+		return NULL;
+	return gw->on_restart(gw, delay_ms, reason, gw->on_restart_arg);
+}
+
 struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct paths *paths,
 			    char *err, size_t errlen)
 {

@@ -288,18 +288,37 @@ def test_patch_noop(gw, penv):
     assert read_file(penv) == before
 
 
-def test_restart_kind_change_is_reported_not_applied(gw, penv):
+def test_restart_kind_change_restarts_the_gateway(gw, penv):
+    with admin(gw) as c:
+        boot = c.hello["server"]["bootId"]
+        h = c.call("config.get", {})["hash"]
+        r = c.call("config.patch", {"raw": "{gateway: {auth: {rateLimit: {maxAttempts: 7}}}}",
+                                    "baseHash": h, "restartDelayMs": 0})
+        assert r["restartRequired"] is True
+        assert r["restartPaths"] == ["gateway.auth.rateLimit.maxAttempts"]
+        assert r["restart"]["ok"] is True and r["restart"]["coalesced"] is False
+        assert r["restart"]["mode"] == "exec"
+        ev = c.event("shutdown")
+        assert ev["payload"] == {"reason": "config change", "restartExpectedMs": 1000}
+        assert c.wait_closed()[0] == 1012
+    # The same process (exec keeps the pid) comes back on the same port.
+    def back():
+        try:
+            with admin(gw) as c2:
+                return c2.hello["server"]["bootId"]
+        except Exception:
+            return None
+    new_boot = wait_for(back, "the restarted gateway")
+    assert new_boot != boot
+    assert gw.proc.poll() is None
+    assert json.loads(gw.runtime.read_text())["pid"] == gw.proc.pid
+    assert "restarting to apply the config change" in gw.output()
+    # A second restart soon after waits out the cooldown (and is not run here).
     with admin(gw) as c:
         h = c.call("config.get", {})["hash"]
-        r = c.call("config.patch", {"raw": "{gateway: {port: 1}}", "baseHash": h,
-                                    "restartDelayMs": 0})
-        assert r["restartRequired"] is True and r["restartPaths"] == ["gateway.port"]
-        assert r["sentinel"]["payload"]["stats"]["requiresRestart"] is True
-        assert r["sentinel"]["persisted"] is False
-        # still serving where it was
-        assert c.call("health")["ok"] is True
-    wait_for(lambda: "requires a gateway restart to take effect: gateway.port" in gw.output(),
-             "the restart warning in the log")
+        r = c.call("config.patch", {"raw": "{gateway: {auth: {rateLimit: {maxAttempts: 8}}}}",
+                                    "baseHash": h, "restartDelayMs": 0})
+        assert r["restart"]["cooldownMsApplied"] > 0
     stop_clean(gw)
 
 
