@@ -46,6 +46,7 @@
 
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/timeutil.h"
 
 #define SUBSYS "http"
@@ -740,6 +741,22 @@ static int http_conn_begin(struct http_conn *c, const char *uri, size_t urilen)
 static int ws_detached_send(struct http_conn *c, const char *data, size_t len);
 static void ws_detached_close(struct http_conn *c, int code, const char *reason);
 
+/*
+ * Keep the reason as the close frame will carry it: at most 123 bytes, cut
+ * at a character boundary, since RFC 6455 wants UTF-8 there and clients
+ * fail a connection whose close reason is not.
+ */
+static void ws_set_close_reason(struct http_conn *c, const char *reason)
+{
+	size_t n = reason ? strlen(reason) : 0;
+
+	if (n > sizeof(c->close_reason) - 1)
+		n = sizeof(c->close_reason) - 1;
+	n = str_utf8_prefix(reason ? reason : "", n);
+	memcpy(c->close_reason, reason ? reason : "", n);
+	c->close_reason[n] = '\0';
+}
+
 int http_ws_send(struct http_ws *ws, const char *data, size_t len)
 {
 	struct http_conn *c = (struct http_conn *)ws;
@@ -790,7 +807,7 @@ void http_ws_close(struct http_ws *ws, int code, const char *reason)
 		return;
 	c->closing = true;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	ws_set_close_reason(c, reason);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_CLOSE_TIMEOUT_S);
 	lws_callback_on_writable(c->wsi);
 	/* The timeout is an lws timer armed outside its service: wake it (see http_on_listen). */
@@ -1006,8 +1023,7 @@ static void ws_detached_close(struct http_conn *c, int code, const char *reason)
 		return;
 	c->closing = true;
 	c->close_code = code;
-	/* Truncated as the close frame truncates it. */
-	snprintf(c->close_reason, sizeof(c->close_reason), "%.123s", reason ? reason : "");
+	ws_set_close_reason(c, reason);
 	if (d->o.close)
 		d->o.close(d->o.arg, code, c->close_reason);
 }

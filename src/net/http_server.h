@@ -179,7 +179,8 @@ struct http_ws_handler {
 int http_ws_send(struct http_ws *ws, const char *data, size_t len);
 
 /*
- * Close with `code` and `reason` (truncated to the protocol's 123 bytes)
+ * Close with `code` and `reason` (cut to the protocol's 123 bytes at a
+ * UTF-8 character boundary)
  * once the messages already queued have gone out. A client that does not
  * take them within a few seconds is dropped. Idempotent.
  */

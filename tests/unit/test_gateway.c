@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "config/paths.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "gateway/gateway.h"
 #include "net/http_server.h"
 
@@ -189,11 +190,54 @@ static void test_agents_list_bad_params(void **state)
 	client_free(&cl);
 }
 
+/*
+ * Found by fuzz_gateway_dispatch: "unknown method: %.120s" cut a character
+ * in two, json_pack refused the message, and the error went out without
+ * its `error` object. Same for a close reason cut at 123 bytes.
+ */
+static void test_messages_cut_at_characters(void **state)
+{
+	struct fixture *fx = *state;
+	struct client cl;
+	char frame[1024], name[400] = "";
+	json_t *err;
+
+	for (int i = 0; i < 130; i++)
+		strcat(name, "\xc3\xa9");
+	client_open(fx, &cl);
+	client_connect(&cl);
+	snprintf(frame, sizeof(frame), "{\"type\":\"req\",\"id\":\"m\",\"method\":\"x%s\"}", name);
+	client_send(&cl, frame);
+	err = json_object_get(client_last(&cl), "error");
+	assert_string_equal(json_string_value(json_object_get(err, "code")), "INVALID_REQUEST");
+	assert_true(str_starts_with(json_string_value(json_object_get(err, "message")),
+				    "unknown method: x\xc3\xa9"));
+	client_free(&cl);
+
+	/* A connect with an unknown key: refused, closed with a reason that is whole UTF-8. */
+	client_open(fx, &cl);
+	snprintf(frame, sizeof(frame),
+		 "{\"type\":\"req\",\"id\":\"c1\",\"method\":\"connect\",\"params\":"
+		 "{\"minProtocol\":4,\"maxProtocol\":4,\"client\":{\"id\":\"cli\","
+		 "\"version\":\"1\",\"platform\":\"linux\",\"mode\":\"cli\"},\"%s\":1}}",
+		 name);
+	client_send(&cl, frame);
+	err = json_object_get(client_last(&cl), "error");
+	assert_non_null(json_string_value(json_object_get(err, "message")));
+	assert_int_equal(cl.close_code, 1008);
+	assert_true(strlen(cl.close_reason) > 100);
+	assert_int_equal(str_utf8_prefix(cl.close_reason, strlen(cl.close_reason)),
+			 strlen(cl.close_reason));
+	client_free(&cl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake_and_health, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_agents_list_bad_params, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_messages_cut_at_characters, fx_setup,
+						fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,6 +194,16 @@ static void test_close_once_and_truncated(void **state)
 	http_ws_close(ws, 1008, reason);
 	assert_int_equal(strlen(r.close_reason), 123);
 	http_ws_detached_free(ws, 1006);
+
+	/* 'é' is two bytes: the 62nd would end at byte 124, so the cut falls before it. */
+	memset(&r, 0, sizeof(r));
+	ws = open_toy(&r, NULL);
+	reason[0] = '\0';
+	for (int i = 0; i < 100; i++)
+		strcat(reason, "\xc3\xa9");
+	http_ws_close(ws, 1008, reason);
+	assert_int_equal(strlen(r.close_reason), 122);
+	http_ws_detached_free(ws, 1006);
 }
 
 int main(void)
