@@ -5,6 +5,7 @@
 #   make test       install deps, build, run every test (unit + end-to-end)
 #   make asan       ASan + UBSan build, then the whole test suite against it
 #   make fuzz       build the libFuzzer targets and run each briefly
+#   make bench      start-up, memory and WebSocket figures (bench/*.sh)
 #   make install    PREFIX=/usr/local: binary, man page, bash completion
 #   make format     clang-format every source file in place
 
@@ -36,6 +37,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+
+BENCH_BINS := $(BUILD)/bench/wsload
 
 .PHONY: all deps run test unit e2e asan fuzz install uninstall format clean bench
 
@@ -79,8 +82,14 @@ fuzz:
 	@scripts/deps.sh
 	@scripts/fuzz.sh $(FUZZ_SRCS)
 
-bench: $(BIN)
+# Load clients of the benchmarks: plain C, no project code.
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+bench: $(BIN) $(BENCH_BINS)
 	@bench/startup.sh ./$(BIN)
+	@bench/ws.sh ./$(BIN) $(BUILD)/bench/wsload
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

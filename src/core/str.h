@@ -22,5 +22,12 @@ const char *str_closest(const char *word, const char *const *cands, size_t n);
 bool str_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Parse a whole string as a base-10 long long; -1 on junk or overflow. */
 int str_to_ll(const char *s, long long *out);
+/*
+ * The length of the longest prefix of s[0..len) that is valid UTF-8 (no
+ * overlong forms, surrogates or code points past U+10FFFF, as jansson
+ * checks). Use it to cut a message at a character boundary: a byte cap can
+ * split a character, and a JSON string or a close reason must not.
+ */
+size_t str_utf8_prefix(const char *s, size_t len);
 
 #endif

@@ -224,13 +224,14 @@ static void m_models_list(struct gw_call *call)
 static void m_agents_list(struct gw_call *call)
 {
 	struct gateway *gw = call->gw;
-	json_t *list = config_get(gw->cfg, "agents.list"), *a, *agents = json_array();
+	json_t *list = config_get(gw->cfg, "agents.list"), *a, *agents;
 	const char *main_key = config_get_str(gw->cfg, "session.mainKey");
 	const char *scope = config_get_str(gw->cfg, "session.scope");
 	size_t i;
 
 	if (gw_call_unpack(call, "{}") < 0)
 		return;
+	agents = json_array();
 	json_array_foreach(list, i, a)
 	{
 		json_t *row, *v;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/str.h"
 
 /* ==== frames ==== */
 
@@ -109,7 +110,13 @@ int gw_frame_parse(const char *data, size_t len, struct gw_frame *f, char *err, 
 
 json_t *gw_error_shape(const char *code, const char *message, json_t *details)
 {
-	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+	/*
+	 * Messages quote what a client sent and are cut to fit their buffers;
+	 * a cut can split a character, which a JSON string cannot hold (and
+	 * json_pack would fail, losing the whole error).
+	 */
+	json_t *e = json_pack("{s:s, s:s%}", "code", code, "message", message,
+			      str_utf8_prefix(message, strlen(message)));
 
 	if (details)
 		json_object_set_new(e, "details", details);

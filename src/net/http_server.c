@@ -46,6 +46,7 @@
 
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/timeutil.h"
 
 #define SUBSYS "http"
@@ -130,6 +131,7 @@ struct http_conn {
 	int close_code;
 	char close_reason[124];
 	int peer_close_code;
+	bool detached; /* a test seam handle: no wsi, no server (struct ws_detached) */
 };
 
 /* One queued outgoing message; LWS_PRE bytes of room precede the data. */
@@ -736,11 +738,32 @@ static int http_conn_begin(struct http_conn *c, const char *uri, size_t urilen)
 
 /* ==== WebSocket ==== */
 
+static int ws_detached_send(struct http_conn *c, const char *data, size_t len);
+static void ws_detached_close(struct http_conn *c, int code, const char *reason);
+
+/*
+ * Keep the reason as the close frame will carry it: at most 123 bytes, cut
+ * at a character boundary, since RFC 6455 wants UTF-8 there and clients
+ * fail a connection whose close reason is not.
+ */
+static void ws_set_close_reason(struct http_conn *c, const char *reason)
+{
+	size_t n = reason ? strlen(reason) : 0;
+
+	if (n > sizeof(c->close_reason) - 1)
+		n = sizeof(c->close_reason) - 1;
+	n = str_utf8_prefix(reason ? reason : "", n);
+	memcpy(c->close_reason, reason ? reason : "", n);
+	c->close_reason[n] = '\0';
+}
+
 int http_ws_send(struct http_ws *ws, const char *data, size_t len)
 {
 	struct http_conn *c = (struct http_conn *)ws;
 	struct ws_msg *m;
 
+	if (c->detached)
+		return ws_detached_send(c, data, len);
 	if (!c->ws || c->closing || !c->wsi)
 		return -1;
 	if (c->out_bytes + len > c->s->ws_max_buffered) {
@@ -776,11 +799,15 @@ void http_ws_close(struct http_ws *ws, int code, const char *reason)
 {
 	struct http_conn *c = (struct http_conn *)ws;
 
+	if (c->detached) {
+		ws_detached_close(c, code, reason);
+		return;
+	}
 	if (!c->wsi || c->closing)
 		return;
 	c->closing = true;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason ? reason : "");
+	ws_set_close_reason(c, reason);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_CLOSE_TIMEOUT_S);
 	lws_callback_on_writable(c->wsi);
 	/* The timeout is an lws timer armed outside its service: wake it (see http_on_listen). */
@@ -853,6 +880,19 @@ static int ws_confirm_upgrade(struct http_conn *c)
 	return 0;
 }
 
+/* The whole message is in c->rx: hand it to the handler. */
+static void ws_deliver(struct http_conn *c, const struct http_ws_handler *h)
+{
+	/* buf keeps a NUL after the data (buf_append guarantees room for it). */
+	h->message((struct http_ws *)c, c->ws_arg, c->rx.p ? c->rx.p : "", c->rx.len,
+		   c->rx_binary);
+	/* A big message's buffer is not kept for the connection's lifetime. */
+	if (c->rx.cap > WS_CHUNK)
+		buf_release(&c->rx);
+	else
+		buf_reset(&c->rx);
+}
+
 /* A fragment arrived. Returns 0 or -1 (drop the connection). */
 static int ws_receive(struct http_conn *c, const void *in, size_t len)
 {
@@ -875,14 +915,7 @@ static int ws_receive(struct http_conn *c, const void *in, size_t len)
 	}
 	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
 		return 0;
-	/* buf keeps a NUL after the data (buf_append guarantees room for it). */
-	s->ws->message((struct http_ws *)c, c->ws_arg, c->rx.p ? c->rx.p : "", c->rx.len,
-		       c->rx_binary);
-	/* A big message's buffer is not kept for the connection's lifetime. */
-	if (c->rx.cap > WS_CHUNK)
-		buf_release(&c->rx);
-	else
-		buf_reset(&c->rx);
+	ws_deliver(c, s->ws);
 	return 0;
 }
 
@@ -960,6 +993,107 @@ static void ws_closed(struct http_conn *c)
 	ws_out_clear(c);
 	c->s->ws->closed((struct http_ws *)c, c->ws_arg,
 			 c->peer_close_code ? c->peer_close_code : 1006);
+}
+
+/* ==== test seam: a WebSocket without a socket ==== */
+
+/* A detached handle: the connection record, and what stands in for lws and the server. */
+struct ws_detached {
+	struct http_conn c; /* first: the struct http_ws handle points here */
+	const struct http_ws_handler *h;
+	struct http_ws_detached o;
+};
+
+static int ws_detached_send(struct http_conn *c, const char *data, size_t len)
+{
+	struct ws_detached *d = (struct ws_detached *)c;
+
+	if (!c->ws || c->closing)
+		return -1;
+	if (d->o.send)
+		d->o.send(d->o.arg, data, len);
+	return 0;
+}
+
+static void ws_detached_close(struct http_conn *c, int code, const char *reason)
+{
+	struct ws_detached *d = (struct ws_detached *)c;
+
+	if (!c->ws || c->closing)
+		return;
+	c->closing = true;
+	c->close_code = code;
+	ws_set_close_reason(c, reason);
+	if (d->o.close)
+		d->o.close(d->o.arg, code, c->close_reason);
+}
+
+struct http_ws *http_ws_detached_open(const struct http_ws_handler *h, void *handler_arg,
+				      const struct http_ws_detached *o, int *status)
+{
+	struct ws_detached *d = xcalloc(1, sizeof(*d));
+	struct http_conn *c = &d->c;
+	struct http_request req = { 0 };
+	const char *msg = NULL;
+	void *arg = NULL;
+	int st;
+
+	d->h = h;
+	d->o = *o;
+	c->detached = true;
+	snprintf(c->peer, sizeof(c->peer), "%s", o->peer ? o->peer : "127.0.0.1");
+	c->loopback = o->loopback;
+	req.method = "GET";
+	req.path = "/";
+	req.query = "";
+	req.peer = c->peer;
+	req.peer_loopback = c->loopback;
+	req.conn = c; /* no wsi: the header and argument getters find nothing */
+	st = h->accept(&req, handler_arg, &arg, &msg);
+	http_conn_reset(c);
+	if (st) {
+		if (status)
+			*status = st;
+		free(d);
+		return NULL;
+	}
+	c->ws_arg = arg;
+	buf_init(&c->rx, h->max_message ? h->max_message : WS_DEFAULT_MAX_MESSAGE);
+	c->ws = true;
+	h->open((struct http_ws *)c, arg);
+	return (struct http_ws *)c;
+}
+
+void http_ws_detached_message(struct http_ws *ws, const char *data, size_t len, bool binary)
+{
+	struct ws_detached *d = (struct ws_detached *)ws;
+	struct http_conn *c = &d->c;
+
+	/* The rules of ws_receive, for a message that arrived in one fragment. */
+	if (!c->ws || c->closing)
+		return;
+	buf_reset(&c->rx);
+	c->rx_binary = binary;
+	if (buf_append(&c->rx, data, len) < 0) {
+		buf_reset(&c->rx);
+		http_ws_close(ws, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+		return;
+	}
+	ws_deliver(c, d->h);
+}
+
+void http_ws_detached_free(struct http_ws *ws, int code)
+{
+	struct ws_detached *d = (struct ws_detached *)ws;
+	struct http_conn *c = &d->c;
+
+	if (c->ws) {
+		c->ws = false;
+		c->closing = true;
+		d->h->closed(ws, c->ws_arg, code);
+	}
+	buf_release(&c->rx);
+	free(d);
 }
 
 /* ==== the lws protocol ==== */

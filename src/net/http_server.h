@@ -179,7 +179,8 @@ struct http_ws_handler {
 int http_ws_send(struct http_ws *ws, const char *data, size_t len);
 
 /*
- * Close with `code` and `reason` (truncated to the protocol's 123 bytes)
+ * Close with `code` and `reason` (cut to the protocol's 123 bytes at a
+ * UTF-8 character boundary)
  * once the messages already queued have gone out. A client that does not
  * take them within a few seconds is dropped. Idempotent.
  */
@@ -194,6 +195,44 @@ size_t http_ws_buffered(const struct http_ws *ws);
 /* The client's address, and whether it came over loopback. */
 const char *http_ws_peer(const struct http_ws *ws);
 bool http_ws_loopback(const struct http_ws *ws);
+
+/* ==== test seam: a WebSocket without a socket ==== */
+
+/*
+ * For unit tests and fuzzers only, never for serving: drive a ws handler
+ * in-process through the same accept/open/message/closed calls (and the
+ * same message cap and closing rules) as the server, with no socket, lws
+ * or loop behind the handle.
+ *
+ * The upgrade request is GET / from `peer`, without headers
+ * (http_request_header returns NULL). What the handler sends reaches
+ * `send` at once, so nothing is ever queued and no client is ever slow;
+ * its http_ws_close reaches `close` once, after which messages are
+ * dropped as the server drops them. Text is not checked for UTF-8 (lws
+ * does that on a socket), so a handler here sees a superset of what a
+ * real client can deliver.
+ */
+struct http_ws_detached {
+	const char *peer; /* "127.0.0.1" when NULL */
+	bool loopback;
+	void (*send)(void *arg, const char *data, size_t len);  /* NULL: discard */
+	void (*close)(void *arg, int code, const char *reason); /* NULL: ignore */
+	void *arg;
+};
+
+/*
+ * Offer the upgrade to `h->accept` (with `handler_arg` as the server's arg),
+ * then call `h->open`. Returns the handle, or NULL when accept refused it
+ * (its HTTP status in *status, when `status` is not NULL).
+ */
+struct http_ws *http_ws_detached_open(const struct http_ws_handler *h, void *handler_arg,
+				      const struct http_ws_detached *o, int *status);
+
+/* One whole incoming message, as if it had arrived on a socket. */
+void http_ws_detached_message(struct http_ws *ws, const char *data, size_t len, bool binary);
+
+/* The peer is gone with close `code`: call `h->closed` (once), then free the handle. */
+void http_ws_detached_free(struct http_ws *ws, int code);
 
 struct http_server_opts {
 	/*

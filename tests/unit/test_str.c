@@ -8,8 +8,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -280,6 +282,53 @@ static void test_to_ll_overflow(void **state)
 	assert_int_equal(v, 1234);
 }
 
+static void test_utf8_prefix(void **state)
+{
+	const char *e_acute = "caf\xc3\xa9";   /* é: 2 bytes */
+	const char *euro = "\xe2\x82\xac";     /* €: 3 bytes */
+	const char *clef = "\xf0\x9d\x84\x9e"; /* 𝄞: 4 bytes */
+
+	assert_int_equal(str_utf8_prefix("", 0), 0);
+	assert_int_equal(str_utf8_prefix("plain", 5), 5);
+	assert_int_equal(str_utf8_prefix(e_acute, 5), 5);
+	assert_int_equal(str_utf8_prefix(e_acute, 4), 3); /* cut inside é */
+	assert_int_equal(str_utf8_prefix(euro, 3), 3);
+	assert_int_equal(str_utf8_prefix(euro, 2), 0);
+	assert_int_equal(str_utf8_prefix(clef, 4), 4);
+	assert_int_equal(str_utf8_prefix(clef, 3), 0);
+	assert_int_equal(str_utf8_prefix("a\x80!", 3), 1);            /* stray continuation */
+	assert_int_equal(str_utf8_prefix("a\xc0\xaf!", 4), 1);        /* overlong '/' */
+	assert_int_equal(str_utf8_prefix("a\xe0\x80\xaf!", 5), 1);    /* overlong, 3 bytes */
+	assert_int_equal(str_utf8_prefix("a\xed\xa0\x80", 4), 1);     /* surrogate */
+	assert_int_equal(str_utf8_prefix("a\xf4\x90\x80\x80", 5), 1); /* past U+10FFFF */
+	assert_int_equal(str_utf8_prefix("a\xc3(", 3), 1);            /* bad continuation */
+}
+
+/* The prefix is exactly what jansson takes as a string. */
+static void test_utf8_prefix_agrees_with_jansson(void **state)
+{
+	static const unsigned char pool[] = { 'a',  0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xdf, 0xe0,
+					      0xed, 0xef, 0xf0, 0xf4, 0xf5, 0x9f, 0xa0 };
+	char buf[8];
+	json_t *j;
+
+	srand(7);
+	for (int round = 0; round < 200000; round++) {
+		size_t len = (size_t)(rand() % 8), n;
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)pool[rand() % sizeof(pool)];
+		n = str_utf8_prefix(buf, len);
+		j = json_stringn(buf, n);
+		assert_non_null(j);
+		json_decref(j);
+		if (n < len) {
+			j = json_stringn(buf, len);
+			assert_null(j);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_closest_exact_beats_prefix),
 		cmocka_unit_test(test_closest_no_match),
 		cmocka_unit_test(test_ct_equal),
+		cmocka_unit_test(test_utf8_prefix),
+		cmocka_unit_test(test_utf8_prefix_agrees_with_jansson),
 		cmocka_unit_test(test_to_ll_ok),
 		cmocka_unit_test(test_to_ll_junk),
 		cmocka_unit_test(test_to_ll_leading_space),
