@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_CONNS 4
 
 static uv_loop_t fuzz_loop;
-static struct config fuzz_cfg;
+static struct config *fuzz_cfg; /* owned by the gateway once created */
 static struct paths fuzz_paths;
 static struct gateway *fuzz_gw;
 static char fuzz_dir[] = "/tmp/pincer-fuzz-gw-XXXXXX";
@@ -81,13 +81,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (log_setup(&lo) < 0)
 		abort();
 
-	config_init(&fuzz_cfg);
+	fuzz_cfg = xmalloc(sizeof(*fuzz_cfg));
+	config_init(fuzz_cfg);
 	buf_init(&errs, 1 << 20);
-	if (config_load(&fuzz_cfg, fuzz_paths.config_path, &errs) < 0)
+	if (config_load(fuzz_cfg, fuzz_paths.config_path, &errs) < 0)
 		abort();
 	buf_release(&errs);
 	uv_loop_init(&fuzz_loop);
-	fuzz_gw = gateway_new(&fuzz_loop, &fuzz_cfg, &fuzz_paths, err, sizeof(err));
+	fuzz_gw = gateway_new(&fuzz_loop, fuzz_cfg, &fuzz_paths, err, sizeof(err));
 	if (!fuzz_gw || fuzz_gw->auth.mode != GW_AUTH_NONE)
 		abort();
 	fuzz_gw->log_path = log_file; /* owned by the gateway from here */

@@ -51,6 +51,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/str.h"
+#include "net/lws_glue.h"
 
 #define SUBSYS "ws-client"
 
@@ -64,11 +65,6 @@
 #define WS_STOP_GRACE_MS       3000
 /* lws's own connect and handshake timeouts; ours (connect_timeout_ms) fire first. */
 #define WS_LWS_TIMEOUT_S       3600
-/*
- * lws's opcode for writing a close frame: public as a value only through
- * lws_write(), named in lws's private headers (roles/ws/private-lib-roles-ws.h).
- */
-#define WS_LWS_WRITE_CLOSE     4
 /* How long a close we sent waits for the peer's answer. */
 #define WS_CLOSE_ACK_TIMEOUT_S 5
 /* A received rx buffer larger than this is freed after its message, not kept. */
@@ -166,21 +162,6 @@ struct ws_client {
 	void *done_arg;
 	unsigned char *wbuf; /* LWS_PRE + WS_CHUNK: one write at a time */
 };
-
-/* ==== logging ==== */
-
-/* lws's own lines, errors and warnings only, into our logger (as http_server.c does). */
-static void ws_lws_log(int level, const char *line)
-{
-	int n = (int)strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		log_error("lws", "%.*s", n, line);
-	else
-		log_warn("lws", "%.*s", n, line);
-}
 
 /* ==== URLs and headers ==== */
 
@@ -791,31 +772,18 @@ static void ws_on_deadline(uv_timer_t *t)
 /* ==== the lws protocol ==== */
 
 /*
- * Send our close frame and wait for the peer's. This is done by hand
- * rather than with lws_close_reason() and a -1 return, which would be the
- * documented way: Debian's lws is built with _DEBUG, and in that build a
- * close requested from a writeable callback on a libuv loop is closed a
- * second time at once ("close_and_handled uv repeat test"), which drops
- * the TCP connection before the close frame is written. Closing from a
- * receive callback is not affected; ws_conn_receive uses lws_close_reason.
+ * Send our close frame and wait for the peer's (see lws_glue_send_close for
+ * why by hand). Closing from a receive callback is not affected by the lws
+ * quirk; ws_conn_receive uses lws_close_reason.
  */
 static int ws_conn_send_close(struct ws_conn *w)
 {
-	unsigned char *p = w->c->wbuf + LWS_PRE;
-	size_t rlen = strlen(w->q_close_reason);
-
 	w->close_queued = false;
 	w->state = CONN_CLOSING;
 	ws_conn_set_close(w, w->q_close_code, "%s", w->q_close_reason);
-	p[0] = (unsigned char)(w->q_close_code >> 8);
-	p[1] = (unsigned char)w->q_close_code;
-	memcpy(p + 2, w->q_close_reason, rlen);
-	if (lws_write(w->wsi, p, rlen + 2, (enum lws_write_protocol)WS_LWS_WRITE_CLOSE) <
-	    (int)(rlen + 2))
-		return -1;
-	/* The peer's close ends it (see LWS_CALLBACK_WS_PEER_INITIATED_CLOSE), or this does. */
-	lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_ACK, WS_CLOSE_ACK_TIMEOUT_S);
-	return 0;
+	/* The peer's close ends it (see LWS_CALLBACK_WS_PEER_INITIATED_CLOSE), or the timeout. */
+	return lws_glue_send_close(w->wsi, w->q_close_code, w->q_close_reason,
+				   WS_CLOSE_ACK_TIMEOUT_S);
 }
 
 /* One chunk of the head of the queue, or the close frame once it is empty. */
@@ -1064,7 +1032,6 @@ static void ws_client_destroy_ctx(struct ws_client *c)
 
 struct ws_client *ws_client_new(uv_loop_t *loop, char *err, size_t errlen)
 {
-	static bool log_init;
 	struct lws_context_creation_info info;
 	struct ws_client *c = xcalloc(1, sizeof(*c));
 	void *foreign_loops[1] = { loop };
@@ -1077,10 +1044,7 @@ struct ws_client *ws_client_new(uv_loop_t *loop, char *err, size_t errlen)
 	c->protocols[0].tx_packet_size = WS_CHUNK;
 	/* protocols[1] stays zeroed: the terminator. */
 
-	if (!log_init) {
-		lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
-		log_init = true;
-	}
+	lws_glue_log_init();
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.foreign_loops = foreign_loops;
