@@ -79,6 +79,16 @@ struct cmd_gw_conn {
  * message. The caller releases *t with gw_target_release.
  */
 int cmd_gw_target(struct ctx *ctx, const struct cmd_gw_conn *c, struct gw_target *t);
+/*
+ * What most client commands do: resolve the target into *t (release it with
+ * gw_target_release, also on failure), make one call to `method` with
+ * `params` (stolen; NULL: none) asking for `scopes` (NULL: the method's
+ * least-privilege ones), and print the gateway's error if it gave one.
+ * Returns 0 with the payload in *payload (new reference), else the exit
+ * code.
+ */
+int cmd_gw_call1(struct ctx *ctx, const struct cmd_gw_conn *c, struct gw_target *t,
+		 const char *method, json_t *params, const char *const *scopes, json_t **payload);
 /* Connection options for gw_client_call_sync from a target and --timeout. */
 void cmd_gw_client_opts(const struct gw_target *t, const struct cmd_gw_conn *c,
 			struct gw_client_opts *o);

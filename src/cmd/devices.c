@@ -30,32 +30,9 @@ static const char *const devices_scopes[] = { "operator.admin", NULL };
 static int devices_call(struct ctx *ctx, const struct cmd_gw_conn *c, const char *method,
 			json_t *params, json_t **payload)
 {
-	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_client_call call = { .method = method, .params = params };
-	json_t *conn_error = NULL;
-	int r;
+	int r = cmd_gw_call1(ctx, c, &t, method, params, devices_scopes, payload);
 
-	if ((r = cmd_gw_target(ctx, c, &t))) {
-		json_decref(params);
-		return r;
-	}
-	cmd_gw_client_opts(&t, c, &o);
-	o.scopes = devices_scopes;
-	call.timeout_ms = cmd_gw_timeout(c);
-	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
-	if (call.error) {
-		cmd_gw_print_error(&t, call.error);
-		r = 1;
-	} else {
-		*payload = call.payload;
-		call.payload = NULL;
-		r = 0;
-	}
-	json_decref(call.payload);
-	json_decref(call.error);
-	json_decref(conn_error);
-	json_decref(params);
 	gw_target_release(&t);
 	return r;
 }

@@ -158,6 +158,38 @@ const char cmd_gateway_call_usage[] =
 	"error, prints \"error: <code>: <message>\" on stderr and exits 1.\n"
 	"\n" CMD_GW_CONN_HELP;
 
+int cmd_gw_call1(struct ctx *ctx, const struct cmd_gw_conn *c, struct gw_target *t,
+		 const char *method, json_t *params, const char *const *scopes, json_t **payload)
+{
+	struct gw_client_opts o;
+	struct gw_client_call call = { .method = method, .params = params };
+	json_t *conn_error = NULL;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	*payload = NULL;
+	if ((r = cmd_gw_target(ctx, c, t))) {
+		json_decref(params);
+		return r;
+	}
+	cmd_gw_client_opts(t, c, &o);
+	o.scopes = scopes ? scopes : gw_scopes_for_method(method);
+	call.timeout_ms = cmd_gw_timeout(c);
+	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
+	if (call.error) {
+		cmd_gw_print_error(t, call.error);
+		r = 1;
+	} else {
+		*payload = call.payload;
+		call.payload = NULL;
+	}
+	json_decref(call.payload);
+	json_decref(call.error);
+	json_decref(conn_error);
+	json_decref(params);
+	return r;
+}
+
 int cmd_gateway_call(int argc, char **argv, struct ctx *ctx)
 {
 	struct cmd_gw_conn c = { .port = LLONG_MIN, .timeout = LLONG_MIN };
@@ -169,10 +201,8 @@ int cmd_gateway_call(int argc, char **argv, struct ctx *ctx)
 		CMD_GW_CONN_OPTS(c),
 		{ OPT_END },
 	};
-	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_client_call call = { 0 };
-	json_t *params, *conn_error = NULL;
+	json_t *params, *payload;
 	json_error_t jerr;
 	int n = cli_parse(ctx, argc, argv, opts), r;
 
@@ -190,27 +220,10 @@ int cmd_gateway_call(int argc, char **argv, struct ctx *ctx)
 		json_decref(params);
 		return cli_usage_error(ctx, "--params must be a JSON object");
 	}
-	if ((r = cmd_gw_target(ctx, &c, &t))) {
-		json_decref(params);
-		return r;
-	}
-	cmd_gw_client_opts(&t, &c, &o);
-	o.scopes = gw_scopes_for_method(argv[0]);
-	call.method = argv[0];
-	call.params = params;
-	call.timeout_ms = cmd_gw_timeout(&c);
-	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
-	if (call.error) {
-		cmd_gw_print_error(&t, call.error);
-		r = 1;
-	} else {
-		cmd_gw_print_json(call.payload, json);
-		r = 0;
-	}
-	json_decref(call.payload);
-	json_decref(call.error);
-	json_decref(conn_error);
-	json_decref(params);
+	r = cmd_gw_call1(ctx, &c, &t, argv[0], params, NULL, &payload);
+	if (!r)
+		cmd_gw_print_json(payload, json);
+	json_decref(payload);
 	gw_target_release(&t);
 	return r;
 }

@@ -111,10 +111,8 @@ int cmd_health(int argc, char **argv, struct ctx *ctx)
 		CMD_GW_CONN_OPTS(c),
 		{ OPT_END },
 	};
-	struct gw_client_opts o;
 	struct gw_target t;
-	struct gw_client_call call = { .method = "health" };
-	json_t *conn_error = NULL;
+	json_t *h;
 	int64_t t0;
 	int n = cli_parse(ctx, argc, argv, opts), r;
 
@@ -122,26 +120,16 @@ int cmd_health(int argc, char **argv, struct ctx *ctx)
 		return CLI_PARSE_EXIT(n);
 	if (n > 0)
 		return cli_usage_error(ctx, "unexpected argument '%s'", argv[0]);
-	if ((r = cmd_gw_target(ctx, &c, &t)))
-		return r;
-	cmd_gw_client_opts(&t, &c, &o);
-	o.scopes = gw_scopes_for_method("health");
-	call.timeout_ms = cmd_gw_timeout(&c);
 	t0 = time_mono_ms();
-	gw_client_call_sync(&o, &call, 1, NULL, &conn_error);
-	if (call.error) {
-		cmd_gw_print_error(&t, call.error);
-		r = 1;
-	} else {
+	r = cmd_gw_call1(ctx, &c, &t, "health", NULL, NULL, &h);
+	if (!r) {
 		if (json)
-			cmd_gw_print_json(call.payload, false);
+			cmd_gw_print_json(h, false);
 		else
-			health_print(&t, call.payload, (long long)(time_mono_ms() - t0));
-		r = json_is_true(json_object_get(call.payload, "ok")) ? 0 : 1;
+			health_print(&t, h, (long long)(time_mono_ms() - t0));
+		r = json_is_true(json_object_get(h, "ok")) ? 0 : 1;
 	}
-	json_decref(call.payload);
-	json_decref(call.error);
-	json_decref(conn_error);
+	json_decref(h);
 	gw_target_release(&t);
 	return r;
 }
