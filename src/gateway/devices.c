@@ -1578,6 +1578,22 @@ static json_t *dv_tokens_of(json_t *dev)
 	return tokens;
 }
 
+/* Commit `t`, handing the caller a copy of `value` (NULL unless it was persisted). */
+static int dv_commit_entry(struct devices *d, struct dv_txn *t, const json_t *value,
+			   json_t **entry, char *err, size_t errlen)
+{
+	int r;
+
+	if (entry)
+		*entry = dv_copy(value);
+	r = dv_commit(d, t, err, errlen);
+	if (r != DEVICES_OK && entry) {
+		json_decref(*entry);
+		*entry = NULL;
+	}
+	return r;
+}
+
 int devices_token_ensure(struct devices *d, const char *device_id, const char *role,
 			 const json_t *scopes, int64_t now_ms, json_t **entry, char *err,
 			 size_t errlen)
@@ -1621,13 +1637,7 @@ int devices_token_ensure(struct devices *d, const char *device_id, const char *r
 	next = dv_new_token(rn, want, old, false, now_ms, old != NULL);
 	json_object_set_new(tokens, rn, next);
 	t.paired_dirty = true;
-	if (entry)
-		*entry = dv_copy(next);
-	r = dv_commit(d, &t, err, errlen);
-	if (r != DEVICES_OK && entry) {
-		json_decref(*entry);
-		*entry = NULL;
-	}
+	r = dv_commit_entry(d, &t, next, entry, err, errlen);
 	free(rn);
 	return r;
 }
@@ -1676,13 +1686,7 @@ int devices_token_rotate(struct devices *d, const char *device_id, const char *r
 	want = NULL;
 	json_object_set_new(tokens, rn, next);
 	t.paired_dirty = true;
-	if (entry)
-		*entry = dv_copy(next);
-	r = dv_commit(d, &t, err, errlen);
-	if (r != DEVICES_OK && entry) {
-		json_decref(*entry);
-		*entry = NULL;
-	}
+	r = dv_commit_entry(d, &t, next, entry, err, errlen);
 	free(rn);
 	return r;
 fail:
@@ -1728,13 +1732,7 @@ int devices_token_revoke(struct devices *d, const char *device_id, const char *r
 	json_decref(target);
 	json_object_set_new(old, "revokedAtMs", json_integer(now_ms));
 	t.paired_dirty = true;
-	if (entry)
-		*entry = dv_copy(old);
-	r = dv_commit(d, &t, err, errlen);
-	if (r != DEVICES_OK && entry) {
-		json_decref(*entry);
-		*entry = NULL;
-	}
+	r = dv_commit_entry(d, &t, old, entry, err, errlen);
 	free(rn);
 	return r;
 }
