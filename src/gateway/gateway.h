@@ -99,7 +99,7 @@ struct gateway {
 	struct gw_conn *conns;
 	unsigned nconns, nready;
 	struct gw_conn *hs_head, *hs_tail;
-	uv_timer_t tick_timer, hs_timer;
+	uv_timer_t tick_timer, hs_timer, presence_timer;
 	bool timers_open;
 
 	int64_t presence_version, health_version;
