@@ -169,7 +169,7 @@ gw_stop
 
 awk -F': ' '{ v[$1] = $2 }
 function mb(kb) { return sprintf("%.1f MB", kb / 1024) }
-function row(a, b, c, d) { printf "%-44s %-22s %-26s %s\n", a, b, c, d }
+function row(a, b, c, d) { printf "%-42s %-26s %-26s %s\n", a, b, c, d }
 END {
 	n = v["clients"]; u = v["ui_clients"]
 	print ""
