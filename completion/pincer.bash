@@ -14,7 +14,9 @@ _pincer()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--state-dir | --profile) ((i++)) ;;
+		# options that take a value: skip it too
+		--state-dir | --profile | --port | --bind | --url | --token | --password | \
+			--timeout | --params) ((i++)) ;;
 		-*) ;;
 		*) words+=("$w") ;;
 		esac
@@ -34,6 +36,13 @@ _pincer()
 		mapfile -t COMPREPLY < <(compgen -W "$names" -- "$cur")
 		return
 	fi
+
+	# No completion for the values of these.
+	case ${COMP_WORDS[COMP_CWORD - 1]} in
+	--url | --token | --password | --port | --timeout | --params | --state-dir | --profile)
+		return
+		;;
+	esac
 
 	# Config key paths for `config get|set|unset|schema`.
 	if [[ ${words[0]} == config && ${#words[@]} -eq 2 ]]; then

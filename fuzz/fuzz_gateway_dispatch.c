@@ -61,7 +61,6 @@ static const struct {
 };
 
 static uv_loop_t fuzz_loop;
-static struct config fuzz_cfg[FUZZ_GWS];
 static struct paths fuzz_paths[FUZZ_GWS];
 static struct gateway *fuzz_gw[FUZZ_GWS];
 static char fuzz_dir[] = "/tmp/pincer-fuzz-gw-XXXXXX";
@@ -78,6 +77,7 @@ static void fuzz_cleanup(void)
 /* Gateway `i` in <fuzz_dir>/gw<i>, reading the log file at `log_file`. */
 static void fuzz_gateway_make(int i, const char *log_file)
 {
+	struct config *cfg = xmalloc(sizeof(*cfg)); /* owned by the gateway once created */
 	struct buf errs;
 	char err[256];
 	FILE *f;
@@ -89,14 +89,14 @@ static void fuzz_gateway_make(int i, const char *log_file)
 		abort();
 	fputs(fuzz_configs[i], f);
 	fclose(f);
-	config_init(&fuzz_cfg[i]);
+	config_init(cfg);
 	buf_init(&errs, 1 << 20);
-	if (config_load(&fuzz_cfg[i], fuzz_paths[i].config_path, &errs) < 0) {
+	if (config_load(cfg, fuzz_paths[i].config_path, &errs) < 0) {
 		fprintf(stderr, "fuzz: %s", errs.p);
 		abort();
 	}
 	buf_release(&errs);
-	fuzz_gw[i] = gateway_new(&fuzz_loop, &fuzz_cfg[i], &fuzz_paths[i], err, sizeof(err));
+	fuzz_gw[i] = gateway_new(&fuzz_loop, cfg, &fuzz_paths[i], err, sizeof(err));
 	if (!fuzz_gw[i] || fuzz_gw[i]->auth.mode != (i ? GW_AUTH_TOKEN : GW_AUTH_NONE))
 		abort();
 	fuzz_gw[i]->log_path = xstrdup(log_file);

@@ -7,6 +7,11 @@
 static const struct cmd commands[] = {
 	{ "gateway", cmd_gateway, "run the gateway daemon (WebSocket + HTTP on one port)",
 	  cmd_gateway_usage, cmd_gateway_sub },
+	{ "health", cmd_health, "ask the running gateway for its health", cmd_health_usage, NULL },
+	{ "status", cmd_status, "overview: gateway, version, agents, sessions, channels",
+	  cmd_status_usage, NULL },
+	{ "devices", NULL, "pair devices: list, approve, reject, remove", cmd_devices_usage,
+	  cmd_devices_sub },
 	{ "config", NULL, "read, change and check the configuration", cmd_config_usage,
 	  cmd_config_sub },
 	{ "version", cmd_version, "print version and build information", cmd_version_usage, NULL },

@@ -36,7 +36,7 @@ for t in "$UNITDIR"/test_*; do
 done
 
 echo "== end-to-end tests"
-PINCER_BIN=$BIN /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout=120 \
+PINCER_BIN=$BIN /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider --timeout=120 \
 	--junitxml="$OUT/e2e.xml" "$ROOT/tests/e2e" 2>&1 | tail -n 40
 counts=$(/usr/bin/python3 - "$OUT/e2e.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET

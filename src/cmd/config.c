@@ -8,6 +8,7 @@
  * atomically with mode 0600.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,35 +175,22 @@ static int cmd_config_get(int argc, char **argv, struct ctx *ctx)
  */
 static int cmd_config_write(struct ctx *ctx, json_t *raw)
 {
-	const struct paths *p = cli_paths(ctx);
 	struct buf errs;
-	char *text, *tmp_path = NULL, *dir = NULL;
+	char err[PATH_MAX + 128];
 	int r = 1;
 
 	buf_init(&errs, 1 << 20);
-	if (config_check_tree(p->config_path, raw, &errs)) {
+	if (config_check_tree(cli_paths(ctx)->config_path, raw, &errs)) {
 		fputs("pincer: refusing to write an invalid config:\n", stderr);
 		cmd_config_print_errors(&errs);
 		goto out;
 	}
-	/* The state dir is private (0700); a config elsewhere gets its dir made 0700 too. */
-	dir = fs_dirname(p->config_path);
-	if (!strcmp(dir, p->state_dir) ? paths_ensure_state_dir(p) < 0
-				       : fs_mkdir_p(dir, 0700) < 0) {
-		cli_error("cannot create %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	text = json_dump_str(raw, JSON_INDENT(2));
-	tmp_path = xasprintf("%s\n", text);
-	free(text);
-	if (fs_write_atomic(p->config_path, tmp_path, strlen(tmp_path), 0600) < 0) {
-		cli_error("cannot write %s: %s", p->config_path, strerror(errno));
+	if (config_write_file(cli_paths(ctx), raw, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	r = 0;
 out:
-	free(dir);
-	free(tmp_path);
 	buf_release(&errs);
 	return r;
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "config/env.h"
 #include "config/paths.h"
 #include "config/schema.h"
@@ -33,6 +35,7 @@ void config_release(struct config *cfg)
 {
 	json_decref(cfg->root);
 	free(cfg->path);
+	free(cfg->text);
 	json5_posmap_release(&cfg->pos);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
@@ -48,11 +51,43 @@ static const char *config_keep_name(struct config *cfg, const char *name)
 	return cfg->files[cfg->nfiles++];
 }
 
+void config_sha256_hex(const void *data, size_t len, char out[CONFIG_HASH_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+		BUG("SHA-256 failed");
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/*
+ * Fold one file into cfg->hash: hash = H(hash, name, H(content)). Chaining
+ * keeps the state to one hex string while still covering every file, in
+ * order, with its name.
+ */
+static void config_hash_file(struct config *cfg, const char *name, const char *text, size_t len)
+{
+	char content[CONFIG_HASH_HEX + 1];
+	char *chain;
+
+	config_sha256_hex(text, len, content);
+	chain = xasprintf("%s\n%s\n%s", cfg->hash, name, content);
+	config_sha256_hex(chain, strlen(chain), cfg->hash);
+	free(chain);
+}
+
 /*
  * Read and parse one file. `pm` receives its positions (paths relative to
  * the file's own root). Returns a new reference or NULL with `errs`;
  * *missing is set (and NULL returned, with no error) when the file does
- * not exist and `missing` is non-NULL.
+ * not exist and `missing` is non-NULL. With a `cfg`, the file joins its
+ * hash, and the first file read (the main one) is kept as cfg->text.
  */
 static json_t *config_parse_file(struct config *cfg, const char *path, struct json5_posmap *pm,
 				 struct buf *errs, bool *missing)
@@ -72,6 +107,15 @@ static json_t *config_parse_file(struct config *cfg, const char *path, struct js
 		else
 			buf_printf(errs, "%s: cannot read: %s\n", path, strerror(errno));
 		goto out;
+	}
+	if (cfg) {
+		config_hash_file(cfg, path, text.p, text.len);
+		if (cfg->nfiles == 1) {
+			cfg->text = xmalloc(text.len + 1);
+			memcpy(cfg->text, text.p, text.len);
+			cfg->text[text.len] = '\0';
+			cfg->text_len = text.len;
+		}
 	}
 	v = json5_parse(text.p, text.len, name, pm, &jerr);
 	if (!v)
@@ -341,6 +385,7 @@ int config_load(struct config *cfg, const char *path, struct buf *errs)
 	if (!v && missing) {
 		cfg->exists = false;
 		cfg->root = json_object();
+		config_sha256_hex("missing", 7, cfg->hash);
 		return 0;
 	}
 	if (!v) {
@@ -405,28 +450,79 @@ int config_open(struct config *cfg, const struct paths *paths, struct buf *errs)
 	return config_load(cfg, paths->config_path, errs);
 }
 
-int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
+/*
+ * Set the candidate's env.vars that the environment lacks, as loading it
+ * would, and remember them so that the check leaves no trace.
+ */
+static char **config_borrow_vars(const json_t *root, size_t *n)
+{
+	json_t *vars = jpath_get((json_t *)root, "env.vars"), *v;
+	char **set = xcalloc(json_object_size(vars) + 1, sizeof(*set));
+	const char *k;
+
+	*n = 0;
+	json_object_foreach(vars, k, v)
+	{
+		if (!json_is_string(v) || !*k || strchr(k, '=') || getenv(k))
+			continue;
+		setenv(k, json_string_value(v), 0);
+		set[(*n)++] = xstrdup(k);
+	}
+	return set;
+}
+
+static void config_return_vars(char **set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsetenv(set[i]);
+		free(set[i]);
+	}
+	free(set);
+}
+
+int config_check_candidate(const char *path, const json_t *raw, const struct json5_posmap *pm,
+			   bool substitute, struct buf *errs)
 {
 	struct config tmp;
 	struct config_incl ic = { .cfg = &tmp, .errs = errs };
-	struct json5_posmap sub = { 0 }, none = { 0 };
+	struct json5_posmap sub = { 0 }, all = { 0 }, none = { 0 };
 	json_t *v = json_deep_copy(raw);
 	char real[PATH_MAX];
 	struct buf root;
 	int nerr;
 
+	if (!pm)
+		pm = &none;
 	config_init(&tmp);
 	ic.stack[ic.depth++] = xstrdup(realpath(path, real) ? real : path);
 	buf_init(&root, 64 * 1024);
-	config_expand_value(&ic, &v, path, &sub, &none, &root);
+	config_expand_value(&ic, &v, path, &sub, pm, &root);
 	buf_release(&root);
 	free(ic.stack[--ic.depth]);
-	nerr = ic.nerr + schema_validate(v, &sub, errs);
-	config_check_providers(v, &sub, errs, &nerr);
+	/* Included files' positions first, then the tree's own: later entries win. */
+	json5_posmap_merge(&all, &sub, "");
+	json5_posmap_merge(&all, pm, "");
+	nerr = ic.nerr;
+	if (substitute && json_is_object(v)) {
+		size_t nvars;
+		char **vars = config_borrow_vars(v, &nvars);
+
+		if (env_substitute(v, &all, errs) < 0)
+			nerr++;
+		config_return_vars(vars, nvars);
+	}
+	nerr += schema_validate(v, &all, errs);
+	config_check_providers(v, &all, errs, &nerr);
 	json5_posmap_release(&sub);
+	json5_posmap_release(&all);
 	json_decref(v);
 	config_release(&tmp);
 	return nerr;
+}
+
+int config_check_tree(const char *path, const json_t *raw, struct buf *errs)
+{
+	return config_check_candidate(path, raw, NULL, false, errs);
 }
 
 json_t *config_read_raw(const char *path, struct buf *errs)
@@ -443,6 +539,36 @@ json_t *config_read_raw(const char *path, struct buf *errs)
 		return NULL;
 	}
 	return v;
+}
+
+int config_write_file(const struct paths *paths, const json_t *tree, char *err, size_t errlen)
+{
+	const char *path = paths->config_path;
+	char *dir = fs_dirname(path), *text = NULL, *out = NULL;
+	int r = -1, saved;
+
+	/* The state dir is private (0700); a config elsewhere gets its dir made 0700 too. */
+	if (!strcmp(dir, paths->state_dir) ? paths_ensure_state_dir(paths) < 0
+					   : fs_mkdir_p(dir, 0700) < 0) {
+		saved = errno;
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(saved));
+		errno = saved;
+		goto out;
+	}
+	text = json_dump_str(tree, JSON_INDENT(2));
+	out = xasprintf("%s\n", text);
+	if (fs_write_atomic(path, out, strlen(out), 0600) < 0) {
+		saved = errno;
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(saved));
+		errno = saved;
+		goto out;
+	}
+	r = 0;
+out:
+	free(out);
+	free(text);
+	free(dir);
+	return r;
 }
 
 /* ==== getters ==== */

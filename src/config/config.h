@@ -26,6 +26,9 @@
 /* A config file larger than this is refused. */
 #define CONFIG_MAX_FILE_BYTES    (4u << 20)
 
+/* Length of a content hash in hex, without the NUL. */
+#define CONFIG_HASH_HEX 64
+
 struct config {
 	json_t *root;            /* effective config; {} when the file is missing */
 	char *path;              /* the main config file */
@@ -33,7 +36,18 @@ struct config {
 	struct json5_posmap pos; /* key path -> file:line:col, across includes */
 	char **files;            /* every file read, owned (pos entries point here) */
 	size_t nfiles, afiles;
+	char *text; /* the main file's text as read; NULL when missing or unreadable */
+	size_t text_len;
+	/*
+	 * SHA-256 (hex) over every file read, main file first, then includes in
+	 * the order they were read; of "missing" when there is no file. Set even
+	 * when the load fails, so it identifies exactly what is on disk.
+	 */
+	char hash[CONFIG_HASH_HEX + 1];
 };
+
+/* hex(SHA-256(data)), the form of struct config's `hash`. */
+void config_sha256_hex(const void *data, size_t len, char out[CONFIG_HASH_HEX + 1]);
 
 void config_init(struct config *cfg);
 void config_release(struct config *cfg);
@@ -67,6 +81,24 @@ json_t *config_read_raw(const char *path, struct buf *errs);
  * this shell's. Returns the number of problems, each a line in `errs`.
  */
 int config_check_tree(const char *path, const json_t *raw, struct buf *errs);
+
+/*
+ * config_check_tree, and more: problems inside `raw` get the positions in
+ * `pm` (the tree's own position map, say from parsing text a client sent;
+ * NULL for none), and with `substitute` the ${VAR}s are checked against
+ * this process's environment plus the tree's own env.vars, as a gateway
+ * loading the file would check them. Nothing is exported.
+ */
+int config_check_candidate(const char *path, const json_t *raw, const struct json5_posmap *pm,
+			   bool substitute, struct buf *errs);
+
+/*
+ * Write `tree` as the config file paths->config_path: pretty-printed JSON,
+ * replaced atomically with mode 0600, its directory created 0700 first.
+ * It does not validate: callers run config_check_tree first. Returns 0, or
+ * -1 with errno and a one-line reason in `err`.
+ */
+int config_write_file(const struct paths *paths, const json_t *tree, char *err, size_t errlen);
 
 /* The value at `path`, else its schema default, else NULL. Borrowed. */
 json_t *config_get(const struct config *cfg, const char *path);

@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "gateway/device_auth.h"
+#include "gateway/devices.h"
 #include "gateway/internal.h"
 
 /* Answer `id` with an error, then close with 1008 and the message as reason. */
@@ -278,6 +280,171 @@ static void gw_auth_shared(struct gw_conn *c, const struct gw_connect *p,
 	o->ok = good;
 }
 
+/* ==== device identity and pairing ==== */
+
+/* Verify the signed device block. Returns 0, or -1 after answering and closing. */
+static int gw_device_verify(struct gw_conn *c, const char *id, const struct gw_connect *p,
+			    json_t *params, struct device_auth_result *out)
+{
+	json_t *dev = p->device, *client = json_object_get(params, "client");
+	struct device_auth_claim claim = {
+		.id = json_string_value(json_object_get(dev, "id")),
+		.public_key = json_string_value(json_object_get(dev, "publicKey")),
+		.signature = json_string_value(json_object_get(dev, "signature")),
+		.nonce = json_string_value(json_object_get(dev, "nonce")),
+		.signed_at = json_integer_value(json_object_get(dev, "signedAt")),
+		.client_id = json_string_value(json_object_get(client, "id")),
+		.client_mode = json_string_value(json_object_get(client, "mode")),
+		.role = gw_role_name(p->role),
+		.scopes = json_object_get(params, "scopes"),
+		.platform = p->client_platform,
+		.device_family = p->client_device_family,
+		.auth_token = p->auth_token,
+		.auth_device_token = p->auth_device_token,
+		.auth_bootstrap_token = p->auth_bootstrap_token,
+	};
+	enum device_auth_err e = device_auth_verify(&claim, c->nonce, time_now_ms(), out);
+
+	if (e == DEVICE_AUTH_OK)
+		return 0;
+	gw_connect_fail(c, id, GW_E_INVALID_REQUEST, device_auth_err_message(e),
+			json_pack("{s:s, s:s}", "code", device_auth_err_code(e), "reason",
+				  device_auth_err_reason(e)));
+	return -1;
+}
+
+/* Tell clients about a resolution ("approved", "rejected") of a pairing request. */
+static void gw_pair_resolved(struct gateway *gw, const char *request_id, const char *device_id,
+			     const char *decision)
+{
+	gateway_broadcast(gw, "device.pair.resolved",
+			  devices_resolved_event(request_id, device_id, decision, time_now_ms()),
+			  false);
+}
+
+/* Requests a new request replaced: announced as rejected, as OpenClaw does. */
+static void gw_pair_superseded(struct gateway *gw, const json_t *result)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(json_object_get(result, "superseded"), i, s)
+	{
+		gw_pair_resolved(gw, json_string_value(json_object_get(s, "requestId")),
+				 json_string_value(json_object_get(s, "deviceId")), "rejected");
+	}
+}
+
+static const char *const gw_pair_hints[][3] = {
+	/* reason, requirement, remediation hint (OpenClaw's connect-error-details) */
+	{ "not-paired", "device is not approved yet",
+	  "Approve this device from the pending pairing requests." },
+	{ "role-upgrade", "device is asking for a higher role than currently approved",
+	  "Review the requested role upgrade, then approve the pending request." },
+	{ "scope-upgrade", "device is asking for more scopes than currently approved",
+	  "Review the requested scopes, then approve the pending upgrade." },
+};
+
+/* NOT_PAIRED "pairing required: ..." with OpenClaw's details, then a 1008 close. */
+static void gw_pairing_required(struct gw_conn *c, const char *id, const struct gw_connect *p,
+				const char *reason, const char *request_id, const char *device_id)
+{
+	const char *requirement = "device approval is required";
+	const char *hint = "Approve the pending device request before retrying.";
+	char msg[160], close_reason[256];
+	json_t *details;
+
+	for (size_t i = 0; i < ARRAY_SIZE(gw_pair_hints); i++)
+		if (!strcmp(reason, gw_pair_hints[i][0])) {
+			requirement = gw_pair_hints[i][1];
+			hint = gw_pair_hints[i][2];
+		}
+	snprintf(msg, sizeof(msg), "pairing required: %s", requirement);
+	details = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "code", "PAIRING_REQUIRED", "reason",
+			    reason, "remediationHint", hint, "deviceId", device_id, "requestedRole",
+			    gw_role_name(p->role), "requestedScopes", p->scopes);
+	if (request_id)
+		json_object_set_new(details, "requestId", json_string(request_id));
+	if (request_id)
+		snprintf(close_reason, sizeof(close_reason), "%s (requestId: %s)", msg, request_id);
+	else
+		snprintf(close_reason, sizeof(close_reason), "%s", msg);
+	log_info(GW_SUBSYS, "conn %.8s from %s: device %.12s needs pairing (%s)", c->conn_id,
+		 c->peer, device_id, reason);
+	gw_conn_reply_error(c, id, GW_E_NOT_PAIRED, msg, details);
+	gw_conn_close(c, GW_CLOSE_POLICY, close_reason);
+}
+
+/*
+ * A verified device that is not yet allowed what it asks for: approve it
+ * at once on a direct loopback connection (OpenClaw's silent local
+ * pairing), else file a pending request, announce it and refuse. Returns
+ * 0 when the device may proceed, -1 after answering and closing.
+ */
+static int gw_device_pair(struct gw_conn *c, const char *id, const struct gw_connect *p,
+			  const struct device_auth_result *dev, enum devices_access access)
+{
+	struct gateway *gw = c->gw;
+	struct devices_request req = {
+		.device_id = dev->device_id,
+		.public_key = dev->public_key,
+		.display_name = p->client_display_name,
+		.platform = p->client_platform,
+		.device_family = p->client_device_family,
+		.client_id = p->client_id,
+		.client_mode = p->client_mode,
+		.role = gw_role_name(p->role),
+		.scopes = p->scopes,
+		.remote_ip = c->peer,
+		.silent = c->loopback,
+	};
+	json_t *result = NULL, *request;
+	char err[256];
+	int rc;
+
+	if (c->loopback) {
+		rc = devices_auto_approve(gw->devices, &req, time_now_ms(), &result, err,
+					  sizeof(err));
+		if (rc == DEVICES_OK) {
+			log_info(GW_SUBSYS, "device %.12s paired silently (local connection)",
+				 dev->device_id);
+			gw_pair_superseded(gw, result);
+			gw_pair_resolved(gw, json_string_value(json_object_get(result, "requestId")),
+					 dev->device_id, "approved");
+			json_decref(result);
+			return 0;
+		}
+		if (rc != DEVICES_DENIED || !result)
+			goto fail;
+		/* Denied (it asks for more than it may grant itself): fall back to a request. */
+		req.silent = false;
+		json_decref(result);
+		result = NULL;
+	}
+	rc = devices_request(gw->devices, &req, time_now_ms(), &result, err, sizeof(err));
+	if (rc != DEVICES_OK)
+		goto fail;
+	gw_pair_superseded(gw, result);
+	request = json_object_get(result, "request");
+	if (json_is_true(json_object_get(result, "created")))
+		gateway_broadcast(gw, "device.pair.requested", json_incref(request), false);
+	gw_pairing_required(c, id, p, devices_access_reason(access),
+			    json_string_value(json_object_get(request, "requestId")), dev->device_id);
+	json_decref(result);
+	return -1;
+fail:
+	json_decref(result);
+	log_error(GW_SUBSYS, "device pairing store: %s", err);
+	gw_connect_fail(c, id, GW_E_UNAVAILABLE, "device pairing is unavailable (see the gateway log)",
+			NULL);
+	return -1;
+}
+
+static bool gw_client_is_control_ui(const struct gw_connect *p)
+{
+	return !strcmp(p->client_id, "openclaw-control-ui") || !strcmp(p->client_id, "webchat-ui");
+}
+
 /* ==== connect ==== */
 
 static json_t *gw_granted_scopes(const struct gw_connect *p)
@@ -293,8 +460,10 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 	struct gateway *gw = c->gw;
 	struct gw_connect p;
 	struct gw_auth_outcome o;
+	struct device_auth_result dev;
+	json_t *auth, *hello, *token = NULL;
+	enum devices_access access = DEVICES_ACCESS_OK;
 	char err[256];
-	json_t *auth, *hello;
 	int proto;
 
 	if (gw_connect_parse(params, &p, err, sizeof(err)) < 0) {
@@ -327,28 +496,64 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 		gw_reject_unauthorized(c, id, &p, &o);
 		goto out;
 	}
-	/*
-	 * Without any credential, and no device to pair, there is nothing to
-	 * check: OpenClaw asks for a device identity, so does pincer.
-	 */
-	if (gw->auth.mode != GW_AUTH_NONE && gw->auth.mode != GW_AUTH_TRUSTED_PROXY &&
-	    !p.auth_token && !p.auth_password && !p.device) {
+	/* A signed device block is checked first, whatever else the client sends. */
+	if (p.device && gw_device_verify(c, id, &p, params, &dev) < 0)
+		goto out;
+	if (!p.device && gw_client_is_control_ui(&p) &&
+	    !config_get_bool(gw->cfg, "gateway.controlUi.allowInsecureAuth") &&
+	    !config_get_bool(gw->cfg, "gateway.controlUi.dangerouslyDisableDeviceAuth")) {
+		gw_connect_fail(c, id, GW_E_INVALID_REQUEST,
+				"control ui requires device identity (use HTTPS or localhost secure "
+				"context)",
+				json_pack("{s:s}", "code", "CONTROL_UI_DEVICE_IDENTITY_REQUIRED"));
+		goto out;
+	}
+	if ((!p.device && p.role == GW_ROLE_NODE) ||
+	    (!p.device && gw->auth.mode != GW_AUTH_NONE && gw->auth.mode != GW_AUTH_TRUSTED_PROXY &&
+	     !p.auth_token && !p.auth_password)) {
+		/* Nothing to check and no device to pair: OpenClaw asks for a device identity. */
 		gw_connect_fail(c, id, GW_E_NOT_PAIRED, "device identity required",
 				json_pack("{s:s}", "code", "DEVICE_IDENTITY_REQUIRED"));
 		goto out;
 	}
-	if (p.role == GW_ROLE_NODE && !p.device) {
-		gw_connect_fail(c, id, GW_E_NOT_PAIRED, "device identity required",
-				json_pack("{s:s}", "code", "DEVICE_IDENTITY_REQUIRED"));
-		goto out;
+
+	if (p.device && p.auth_device_token && !p.auth_token && !p.auth_password) {
+		/* A paired device coming back with the token it was given. */
+		enum devices_token_check tc =
+			devices_token_verify(gw->devices, dev.device_id, gw_role_name(p.role),
+					     p.auth_device_token, p.scopes, time_now_ms(), NULL, err,
+					     sizeof(err));
+
+		memset(&o, 0, sizeof(o));
+		o.ok = tc == DEVICES_TOKEN_OK;
+		o.method = "device-token";
+		o.reason = tc == DEVICES_TOKEN_SCOPE_MISMATCH ? "scope_mismatch"
+							      : "device_token_mismatch";
+	} else {
+		gw_auth_shared(c, &p, &o);
 	}
-	gw_auth_shared(c, &p, &o);
 	if (!o.ok) {
 		gw_auth_failed(&gw->auth, c->peer, c->loopback, time_now_ms());
 		gw_reject_unauthorized(c, id, &p, &o);
 		goto out;
 	}
 	gw_auth_succeeded(&gw->auth, c->peer);
+
+	if (p.device) {
+		access = devices_check_access(gw->devices, dev.device_id, dev.public_key,
+					      gw_role_name(p.role), p.scopes);
+		if (access != DEVICES_ACCESS_OK && gw_device_pair(c, id, &p, &dev, access) < 0)
+			goto out;
+		if (devices_token_ensure(gw->devices, dev.device_id, gw_role_name(p.role),
+					 p.scopes, time_now_ms(), &token, err, sizeof(err)) < 0) {
+			log_error(GW_SUBSYS, "device %.12s: cannot issue a device token: %s",
+				  dev.device_id, err);
+			gw_connect_fail(c, id, GW_E_UNAVAILABLE,
+					"device pairing is unavailable (see the gateway log)", NULL);
+			goto out;
+		}
+		snprintf(c->device_id, sizeof(c->device_id), "%s", dev.device_id);
+	}
 
 	c->protocol = proto;
 	c->role = p.role;
@@ -362,13 +567,21 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 
 	auth = json_pack("{s:s, s:s, s:O}", "method", o.method, "role", gw_role_name(p.role),
 			 "scopes", c->scopes);
+	if (token) {
+		json_t *at = json_object_get(token, "rotatedAtMs");
+
+		json_object_set(auth, "deviceToken", json_object_get(token, "token"));
+		json_object_set(auth, "issuedAtMs",
+				at ? at : json_object_get(token, "createdAtMs"));
+	}
 	hello = gw_hello_ok(c, auth);
 	gateway_send_frame(c, gw_res_ok(id, hello));
-	log_info(GW_SUBSYS, "conn %.8s from %s: %s %s (%s) connected as %s, auth %s", c->conn_id,
-		 c->peer, p.client_id, p.client_version, p.client_mode, gw_role_name(p.role),
-		 o.method);
+	log_info(GW_SUBSYS, "conn %.8s from %s: %s %s (%s) connected as %s, auth %s%s%.12s",
+		 c->conn_id, c->peer, p.client_id, p.client_version, p.client_mode,
+		 gw_role_name(p.role), o.method, c->device_id[0] ? ", device " : "", c->device_id);
 	if (c->in_presence)
 		gw_presence_changed(gw);
 out:
+	json_decref(token);
 	gw_connect_release(&p);
 }

@@ -29,9 +29,17 @@
 #include "gateway/protocol.h"
 #include "net/http_server.h"
 
+/* Delay before a restart a config change asked for (OpenClaw's restartDelayMs default). */
+#define GW_RESTART_DELAY_MS 2000
+/* Restarts are at least this far apart (OpenClaw's cooldown). */
+#define GW_RESTART_COOLDOWN_MS 30000
+
 struct config;
 struct paths;
 struct gw_call;
+struct devices;
+struct gw_identity;
+struct gw_reload;
 
 enum gw_conn_state {
 	GWC_HANDSHAKE, /* challenge sent, waiting for connect */
@@ -73,10 +81,12 @@ struct gw_conn {
 
 struct gateway {
 	uv_loop_t *loop;
-	struct config *cfg;        /* owned by the caller; replaced on reload */
+	struct config *cfg;        /* owned; replaced whole on reload (reload.h) */
 	const struct paths *paths; /* borrowed */
 	struct http_server *http;  /* set by the caller once created */
 	struct gw_auth auth;
+	struct devices *devices; /* paired devices and pending requests (<state>/devices) */
+	struct gw_identity *identity; /* our own key pair; loaded on first use */
 	char host[64];
 	int port;
 	char bind_mode[16];
@@ -89,23 +99,40 @@ struct gateway {
 	struct gw_conn *conns;
 	unsigned nconns, nready;
 	struct gw_conn *hs_head, *hs_tail;
-	uv_timer_t tick_timer, hs_timer;
+	uv_timer_t tick_timer, hs_timer, presence_timer;
 	bool timers_open;
 
 	int64_t presence_version, health_version;
 	json_t *health_cache; /* last health snapshot; refreshed on demand */
 	int64_t health_cache_mono_ms;
+
+	struct gw_reload *reload; /* live reload and config RPC state (reload.h) */
+	/*
+	 * Set by the daemon: called once a new config is in effect, to redo what
+	 * it derives from the config outside the gateway (the log sinks).
+	 */
+	void (*on_reload)(struct gateway *gw, void *arg);
+	void *on_reload_arg;
+	/*
+	 * Set by the daemon: restart the gateway (a graceful drain, then the
+	 * same binary again) in `delay_ms`. Returns OpenClaw's restart result
+	 * object {ok, pid, reason, mode, delayMs, coalesced, cooldownMsApplied}.
+	 */
+	json_t *(*on_restart)(struct gateway *gw, int64_t delay_ms, const char *reason, void *arg);
+	void *on_restart_arg;
 };
 
 /*
  * Create the control plane: auth from the config (may fail: a SecretRef that
  * does not resolve, a mode without its credential). Timers are created on
- * `loop` but not started until gateway_start(). Returns NULL with `err`.
+ * `loop` but not started until gateway_start(). On success the gateway owns
+ * `cfg` (heap-allocated and loaded), since a reload replaces it; on failure
+ * (NULL, with `err`) the caller still does.
  */
 struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct paths *paths,
 			    char *err, size_t errlen);
 
-/* Start the tick and handshake timers; call once the HTTP server listens. */
+/* Start the timers and the config file watch; call once the HTTP server listens. */
 void gateway_start(struct gateway *gw);
 
 /*
@@ -115,6 +142,14 @@ void gateway_start(struct gateway *gw);
  * timers. The HTTP server's stop then drains what is left.
  */
 void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms);
+
+/*
+ * A config change needs a restart (reload kind "restart"): ask the daemon
+ * for one in `delay_ms`. Requests coalesce into one restart. Returns the
+ * restart result for config.patch/apply answers, or NULL when this process
+ * cannot restart itself (then the change waits for a manual restart).
+ */
+json_t *gateway_request_restart(struct gateway *gw, int64_t delay_ms, const char *reason);
 
 /* Free everything; after the loop has run out of handles. */
 void gateway_free(struct gateway *gw);
@@ -139,6 +174,13 @@ void gateway_send_event(struct gw_conn *c, const char *event, json_t *payload, b
 
 /* Send a frame as it is (res frames). Steals `frame`. Returns 0 or -1. */
 int gateway_send_frame(struct gw_conn *c, json_t *frame);
+
+/*
+ * Close every connection of `device_id` (all roles when `role` is NULL)
+ * after its queued frames: the device was removed or its token changed.
+ */
+void gateway_close_device(struct gateway *gw, const char *device_id, const char *role,
+			  const char *reason);
 
 /* ==== snapshots shared by hello-ok and methods ==== */
 

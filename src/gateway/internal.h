@@ -20,7 +20,11 @@ void gw_conn_mark_ready(struct gw_conn *c);
 /* Answer a request that never became a gw_call (handshake, bad frames). */
 void gw_conn_reply_error(struct gw_conn *c, const char *id, const char *code, const char *message,
 			 json_t *details);
-/* A client joined or left presence: bump the version and tell everyone. */
+/*
+ * A client joined or left presence: bump the version and tell everyone,
+ * within GW_PRESENCE_COALESCE_MS (a burst of arrivals is one event).
+ */
+#define GW_PRESENCE_COALESCE_MS 100
 void gw_presence_changed(struct gateway *gw);
 
 /* connect.c: handle the first request, which must be `connect`. */

@@ -13,8 +13,10 @@
 #include "config/config.h"
 #include "config/paths.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "gateway/identity.h"
 #include "gateway/internal.h"
 
 /* logs.tail defaults and caps (OpenClaw's schema bounds). */
@@ -253,6 +255,27 @@ static void m_agents_list(struct gw_call *call)
 				   agents));
 }
 
+/* The gateway's own device identity, created on first use (start-up stays fast). */
+static void m_identity_get(struct gw_call *call)
+{
+	struct gateway *gw = call->gw;
+	char err[512];
+
+	if (!gw->identity) {
+		struct gw_identity *id = xcalloc(1, sizeof(*id));
+
+		if (gw_identity_load(gw->paths->state_dir, id, err, sizeof(err)) < 0) {
+			free(id);
+			log_error(GW_SUBSYS, "gateway identity: %s", err);
+			gw_call_error(call, GW_E_UNAVAILABLE, err, NULL);
+			return;
+		}
+		gw->identity = id;
+	}
+	gw_call_ok(call, json_pack("{s:s, s:s}", "deviceId", gw->identity->device_id, "publicKey",
+				   gw->identity->public_key));
+}
+
 const struct gw_method gw_methods_system[] = {
 	{ "health", NULL, m_health },
 	{ "status", SCOPE_READ, m_status },
@@ -260,5 +283,6 @@ const struct gw_method gw_methods_system[] = {
 	{ "logs.tail", SCOPE_READ, m_logs_tail },
 	{ "models.list", SCOPE_READ, m_models_list },
 	{ "agents.list", SCOPE_READ, m_agents_list },
+	{ "gateway.identity.get", SCOPE_READ, m_identity_get },
 	{ NULL },
 };

@@ -12,6 +12,8 @@
 /* Every family's table; features.methods lists them in this order. */
 static const struct gw_method *const gw_families[] = {
 	gw_methods_system,
+	gw_methods_config,
+	gw_methods_devices,
 };
 
 /*
@@ -19,7 +21,8 @@ static const struct gw_method *const gw_families[] = {
  * adding an emitter and advertising it happen in the same place.
  */
 static const char *const gw_events[] = {
-	"connect.challenge", "tick", "presence", "health", "shutdown",
+	"connect.challenge",     "tick", "presence", "health", "shutdown", "config.changed",
+	"device.pair.requested", "device.pair.resolved",
 };
 
 const struct gw_method *gw_method_find(const char *name)
@@ -90,6 +93,17 @@ void gw_call_error(struct gw_call *call, const char *code, const char *message, 
 		gateway_send_frame(call->conn, gw_res_error(call->id, code, message, details));
 	else
 		json_decref(details);
+	gw_call_unlink(call);
+	gw_call_free(call);
+}
+
+void gw_call_fail(struct gw_call *call, json_t *error)
+{
+	if (call->conn)
+		gateway_send_frame(call->conn, json_pack("{s:s, s:s, s:b, s:o}", "type", "res",
+							 "id", call->id, "ok", 0, "error", error));
+	else
+		json_decref(error);
 	gw_call_unlink(call);
 	gw_call_free(call);
 }

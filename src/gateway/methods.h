@@ -61,6 +61,8 @@ struct gw_call {
 void gw_call_ok(struct gw_call *call, json_t *payload);
 /* Answer with an error (details stolen, may be NULL) and free the call. */
 void gw_call_error(struct gw_call *call, const char *code, const char *message, json_t *details);
+/* Answer with an error shape the method built itself (stolen): retryable, retryAfterMs. */
+void gw_call_fail(struct gw_call *call, json_t *error);
 /* INVALID_REQUEST with a formatted message. */
 void gw_call_invalid(struct gw_call *call, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
@@ -80,5 +82,7 @@ json_t *gw_event_names(void);
 
 /* The families, each {NULL}-terminated, listed in methods.c. */
 extern const struct gw_method gw_methods_system[];
+extern const struct gw_method gw_methods_config[];
+extern const struct gw_method gw_methods_devices[];
 
 #endif

@@ -17,14 +17,25 @@
 
 #include "config/config.h"
 #include "config/paths.h"
+#include "core/buf.h"
 #include "core/id.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
+#include "gateway/devices.h"
 #include "gateway/internal.h"
+#include "gateway/reload.h"
 
 /* ==== sending ==== */
+
+/* The transport dropped a slow consumer: read and send nothing more on it. */
+static void gw_conn_dropped(struct gw_conn *c)
+{
+	if (c->state == GWC_READY)
+		c->gw->nready--;
+	c->state = GWC_CLOSING;
+}
 
 int gateway_send_frame(struct gw_conn *c, json_t *frame)
 {
@@ -37,9 +48,8 @@ int gateway_send_frame(struct gw_conn *c, json_t *frame)
 			r = http_ws_send(c->ws, s, strlen(s));
 			free(s);
 		}
-		/* A slow consumer was dropped: read nothing more from it. */
 		if (r < 0)
-			c->state = GWC_CLOSING;
+			gw_conn_dropped(c);
 	}
 	json_decref(frame);
 	return r;
@@ -77,15 +87,44 @@ void gateway_send_event(struct gw_conn *c, const char *event, json_t *payload, b
 	json_decref(payload);
 }
 
+/*
+ * The payload is serialised once, and each connection's frame is that text
+ * with its own seq around it: a broadcast costs one JSON encoding, not one
+ * per client (presence and health lists grow with the clients).
+ */
 void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, bool with_state)
 {
+	json_t *name = json_string(event), *sv = with_state ? gateway_state_version_json(gw) : NULL;
+	char *ev = json_dumps(name, JSON_ENCODE_ANY);
+	char *body = payload ? json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *state = sv ? json_dumps(sv, JSON_COMPACT) : NULL;
 	struct gw_conn *c, *next;
+	struct buf frame;
 
+	buf_init(&frame, BUF_UNLIMITED);
 	for (c = gw->conns; c; c = next) {
 		next = c->next;
-		if (gw_event_allowed(c, event))
-			gateway_send_frame(c, gw_event_frame(c, event, payload, with_state));
+		if (!gw_event_allowed(c, event) || !c->ws)
+			continue;
+		buf_reset(&frame);
+		buf_printf(&frame, "{\"type\":\"event\",\"event\":%s", ev);
+		if (body) {
+			buf_puts(&frame, ",\"payload\":");
+			buf_puts(&frame, body);
+		}
+		buf_printf(&frame, ",\"seq\":%llu", (unsigned long long)++c->seq);
+		if (state)
+			buf_printf(&frame, ",\"stateVersion\":%s", state);
+		buf_putc(&frame, '}');
+		if (http_ws_send(c->ws, frame.p, frame.len) < 0)
+			gw_conn_dropped(c);
 	}
+	buf_release(&frame);
+	free(ev);
+	free(body);
+	free(state);
+	json_decref(name);
+	json_decref(sv);
 	json_decref(payload);
 }
 
@@ -124,6 +163,15 @@ void gw_conn_close(struct gw_conn *c, int code, const char *reason)
 	gw_hs_unlink(c);
 	if (c->ws)
 		http_ws_close(c->ws, code, reason);
+}
+
+void gateway_close_device(struct gateway *gw, const char *device_id, const char *role,
+			  const char *reason)
+{
+	for (struct gw_conn *c = gw->conns; c; c = c->next)
+		if (c->state == GWC_READY && !strcmp(c->device_id, device_id) &&
+		    (!role || !strcmp(gw_role_name(c->role), role)))
+			gw_conn_close(c, GW_CLOSE_POLICY, reason);
 }
 
 void gw_conn_mark_ready(struct gw_conn *c)
@@ -349,14 +397,35 @@ static void gw_on_tick(uv_timer_t *t)
 				  false);
 }
 
-void gw_presence_changed(struct gateway *gw)
+static void gw_on_presence_timer(uv_timer_t *t)
 {
-	gw->presence_version++;
+	struct gateway *gw = t->data;
+
 	gateway_broadcast(gw, "presence", json_pack("{s:o}", "presence", gateway_presence_json(gw)),
 			  true);
 }
 
+/*
+ * Every presence event carries the whole list, to every client: sent on
+ * each arrival, n clients joining would cost n^3 entries. Coalescing a
+ * burst into one event keeps that linear per burst.
+ */
+void gw_presence_changed(struct gateway *gw)
+{
+	gw->presence_version++;
+	if (gw->timers_open && !uv_is_active((uv_handle_t *)&gw->presence_timer))
+		uv_timer_start(&gw->presence_timer, gw_on_presence_timer, GW_PRESENCE_COALESCE_MS,
+			       0);
+}
+
 /* ==== lifecycle ==== */
+
+json_t *gateway_request_restart(struct gateway *gw, int64_t delay_ms, const char *reason)
+{
+	if (!gw->on_restart || gw->stopping)
+		return NULL;
+	return gw->on_restart(gw, delay_ms, reason, gw->on_restart_arg);
+}
 
 struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct paths *paths,
 			    char *err, size_t errlen)
@@ -364,6 +433,12 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 	struct gateway *gw = xcalloc(1, sizeof(*gw));
 
 	if (gw_auth_init(&gw->auth, cfg, err, errlen) < 0) {
+		free(gw);
+		return NULL;
+	}
+	gw->devices = devices_open(paths->state_dir, err, errlen);
+	if (!gw->devices) {
+		gw_auth_release(&gw->auth);
 		free(gw);
 		return NULL;
 	}
@@ -380,8 +455,10 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 	gw->health_version = 1;
 	uv_timer_init(loop, &gw->tick_timer);
 	uv_timer_init(loop, &gw->hs_timer);
-	gw->tick_timer.data = gw->hs_timer.data = gw;
+	uv_timer_init(loop, &gw->presence_timer);
+	gw->tick_timer.data = gw->hs_timer.data = gw->presence_timer.data = gw;
 	gw->timers_open = true;
+	gw_reload_init(gw);
 	return gw;
 }
 
@@ -390,6 +467,7 @@ void gateway_start(struct gateway *gw)
 	uv_timer_start(&gw->tick_timer, gw_on_tick, GW_TICK_INTERVAL_MS, GW_TICK_INTERVAL_MS);
 	/* Connections may have arrived before: the timer must cover them too. */
 	gw_hs_arm(gw);
+	gw_reload_start(gw);
 }
 
 void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms)
@@ -413,7 +491,9 @@ void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms
 		gw->timers_open = false;
 		uv_close((uv_handle_t *)&gw->tick_timer, NULL);
 		uv_close((uv_handle_t *)&gw->hs_timer, NULL);
+		uv_close((uv_handle_t *)&gw->presence_timer, NULL);
 	}
+	gw_reload_stop(gw);
 }
 
 void gateway_free(struct gateway *gw)
@@ -430,6 +510,11 @@ void gateway_free(struct gateway *gw)
 	}
 	json_decref(gw->health_cache);
 	free(gw->log_path);
+	devices_free(gw->devices);
+	free(gw->identity);
 	gw_auth_release(&gw->auth);
+	gw_reload_release(gw);
+	config_release(gw->cfg);
+	free(gw->cfg);
 	free(gw);
 }

@@ -48,6 +48,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "net/lws_glue.h"
 
 #define SUBSYS "http"
 
@@ -73,11 +74,6 @@
 #define WS_CHUNK                (64u << 10)
 /* A closing connection that does not take its last messages in this time is dropped. */
 #define WS_CLOSE_TIMEOUT_S      5
-/*
- * lws's write type for a close frame. Its public header keeps it private
- * ("handled by lws_close_reason()"); see ws_send_close() for why we need it.
- */
-#define WS_WRITE_CLOSE          ((enum lws_write_protocol)4)
 
 enum server_state {
 	SERVER_RUNNING,
@@ -181,33 +177,6 @@ static const struct lws_protocol_vhost_options http_security_headers[] = {
 	{ &http_security_headers[3], NULL, "referrer-policy:", "no-referrer" },
 	{ NULL, NULL, "permissions-policy:", "camera=(), geolocation=()" },
 };
-
-/* ==== logging ==== */
-
-/* lws's own lines, errors and warnings only, into our logger. */
-static void http_lws_log(int level, const char *line)
-{
-	int n = (int)strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		log_error("lws", "%.*s", n, line);
-	else
-		log_warn("lws", "%.*s", n, line);
-}
-
-static void http_lws_log_init(void)
-{
-	static bool done;
-
-	if (!done) {
-		lws_set_log_level(getenv("PINCER_LWS_DEBUG") ? 0x7ff : LLL_ERR | LLL_WARN, http_lws_log);
-		done = true;
-	}
-}
-
-/* ==== responses ==== */
 
 static void http_response_init(struct http_response *res)
 {
@@ -919,29 +888,11 @@ static int ws_receive(struct http_conn *c, const void *in, size_t len)
 	return 0;
 }
 
-/*
- * Write our close frame ourselves. lws_close_reason() + returning -1 is the
- * documented way, but Debian's lws 4.1 is a _DEBUG build, and on libuv its
- * "uv repeat test" closes the wsi a second time, which kills the socket
- * before the close frame goes out. So: send the frame here, then wait for
- * the peer's close (LWS_CALLBACK_WS_PEER_INITIATED_CLOSE ends it) or the
- * timeout.
- */
+/* Our close frame, written by hand (see lws_glue_send_close for why). */
 static int ws_send_close(struct http_conn *c)
 {
-	unsigned char frame[LWS_PRE + 125], *p = frame + LWS_PRE;
-	size_t rlen = strlen(c->close_reason);
-
-	if (rlen > 123)
-		rlen = 123;
-	p[0] = (unsigned char)(c->close_code >> 8);
-	p[1] = (unsigned char)(c->close_code & 0xff);
-	memcpy(p + 2, c->close_reason, rlen);
 	c->close_sent = true;
-	if (lws_write(c->wsi, p, 2 + rlen, WS_WRITE_CLOSE) < 0)
-		return -1;
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, WS_CLOSE_TIMEOUT_S);
-	return 0;
+	return lws_glue_send_close(c->wsi, c->close_code, c->close_reason, WS_CLOSE_TIMEOUT_S);
 }
 
 /* The socket can take more. Returns 0, or -1 to drop the connection. */
@@ -1454,7 +1405,7 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_op
 	 * without a subprotocol lands on protocols[0], this same callback.
 	 */
 
-	http_lws_log_init();
+	lws_glue_log_init();
 	memset(&info, 0, sizeof(info));
 	/* lws closes a text message that is not UTF-8 with 1007, as RFC 6455 asks. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;

@@ -46,12 +46,13 @@ class Closed(Exception):
 class Client:
     """One WebSocket connection. `challenge` holds the connect.challenge payload."""
 
-    def __init__(self, port, origin=None, headers=None, max_size=2**26):
+    def __init__(self, port, origin=None, headers=None, max_size=2**26, max_queue=32):
         self.loop = asyncio.new_event_loop()
         self.port = port
         self.ids = itertools.count(1)
         self.events = []
-        kw = {"max_size": max_size, "open_timeout": 10, "ping_interval": None}
+        kw = {"max_size": max_size, "open_timeout": 10, "ping_interval": None,
+              "max_queue": max_queue}
         if origin:
             kw["origin"] = origin
         if headers:
@@ -152,3 +153,52 @@ def connected(port, **kw):
     assert r["ok"] and r["payload"]["type"] == "hello-ok", r
     c.hello = r["payload"]
     return c
+
+
+class Device:
+    """An Ed25519 device identity that signs connect requests as OpenClaw's
+    clients do (payload v3)."""
+
+    def __init__(self):
+        import base64
+        import hashlib
+
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        self.key = Ed25519PrivateKey.generate()
+        raw = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        self.id = hashlib.sha256(raw).hexdigest()
+        self.token = None  # the device token from the last hello-ok
+
+    def sign(self, params, nonce, signed_at=None, version=3):
+        """Add params["device"] for this connect, signed over the challenge nonce."""
+        import base64
+        import time
+
+        c = params["client"]
+        auth = params.get("auth", {})
+        token = next((auth[k] for k in ("token", "deviceToken", "bootstrapToken") if k in auth),
+                     "")
+        signed_at = int(time.time() * 1000) if signed_at is None else signed_at
+        fields = ["v%d" % version, self.id, c["id"], c["mode"], params.get("role", "operator"),
+                  ",".join(params.get("scopes", [])), str(signed_at), token, nonce]
+        if version == 3:
+            fields += [c.get("platform", "").strip().lower(),
+                       c.get("deviceFamily", "").strip().lower()]
+        sig = self.key.sign("|".join(fields).encode())
+        params["device"] = {"id": self.id, "publicKey": self.public_key,
+                            "signature": base64.urlsafe_b64encode(sig).rstrip(b"=").decode(),
+                            "signedAt": signed_at, "nonce": nonce}
+        return params
+
+
+def device_connect(conn, device, **kw):
+    """connect with `device`'s signature; remembers a device token it is given."""
+    params = kw.pop("params", None) or connect_params(**kw)
+    device.sign(params, conn.challenge["nonce"])
+    r = conn.request("connect", params, id="c1")
+    if r["ok"] and r["payload"]["auth"].get("deviceToken"):
+        device.token = r["payload"]["auth"]["deviceToken"]
+    return r

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/paths.h"
 #include "config/schema.h"
 #include "core/buf.h"
 #include "core/jsonx.h"
@@ -867,6 +868,115 @@ static void test_read_raw(void **state)
 	buf_release(&errs);
 }
 
+/* The hash covers the main file and every include, and is set even when the load fails. */
+static void test_hash_and_text(void **state)
+{
+	struct loaded l;
+	char h1[CONFIG_HASH_HEX + 1], h2[CONFIG_HASH_HEX + 1], h3[CONFIG_HASH_HEX + 1];
+	char hmissing[CONFIG_HASH_HEX + 1];
+
+	load_ok(&l, "absent.json5");
+	assert_int_equal(strlen(l.cfg.hash), CONFIG_HASH_HEX);
+	assert_null(l.cfg.text);
+	memcpy(hmissing, l.cfg.hash, sizeof(hmissing));
+	unload(&l);
+
+	free(write_tmp("inc.json5", "{ port: 1 }"));
+	free(write_tmp("main.json5", "// hi\n{ gateway: { $include: './inc.json5' } }\n"));
+	load_ok(&l, "main.json5");
+	assert_string_equal(l.cfg.text, "// hi\n{ gateway: { $include: './inc.json5' } }\n");
+	assert_int_equal(l.cfg.text_len, strlen(l.cfg.text));
+	memcpy(h1, l.cfg.hash, sizeof(h1));
+	assert_string_not_equal(h1, hmissing);
+	unload(&l);
+
+	/* same content: same hash */
+	load_ok(&l, "main.json5");
+	assert_string_equal(l.cfg.hash, h1);
+	unload(&l);
+
+	/* an include changes: the hash changes, the main text does not */
+	free(write_tmp("inc.json5", "{ port: 2 }"));
+	load_ok(&l, "main.json5");
+	memcpy(h2, l.cfg.hash, sizeof(h2));
+	assert_string_not_equal(h2, h1);
+	unload(&l);
+
+	/* an invalid file still has its hash and text */
+	free(write_tmp("main.json5", "{ gateway: { bnd: 1 } }"));
+	load_fail(&l, "main.json5");
+	memcpy(h3, l.cfg.hash, sizeof(h3));
+	assert_int_equal(strlen(h3), CONFIG_HASH_HEX);
+	assert_string_not_equal(h3, h2);
+	assert_string_equal(l.cfg.text, "{ gateway: { bnd: 1 } }");
+	unload(&l);
+}
+
+static void test_write_file(void **state)
+{
+	struct paths p = { .state_dir = tpath("state"), .config_path = tpath("state/pincer.json") };
+	json_t *tree = json_pack("{s:{s:i}}", "gateway", "port", 1234);
+	struct loaded l;
+	struct stat st;
+	char err[256];
+
+	assert_int_equal(config_write_file(&p, tree, err, sizeof(err)), 0);
+	assert_int_equal(stat(p.config_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(p.state_dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	load_ok(&l, "state/pincer.json");
+	assert_true(json_equal(l.cfg.root, tree));
+	assert_int_equal(l.cfg.text[l.cfg.text_len - 1], '\n');
+	unload(&l);
+
+	/* a directory that cannot be made */
+	free(p.config_path);
+	p.config_path = tpath("absent.json5/sub/pincer.json");
+	free(write_tmp("absent.json5", "{}"));
+	assert_int_equal(config_write_file(&p, tree, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot create"));
+	json_decref(tree);
+	free(p.state_dir);
+	free(p.config_path);
+}
+
+/* A candidate tree: positions from its own text, ${VAR}s checked, env.vars counted but not kept. */
+static void test_check_candidate(void **state)
+{
+	const char *text =
+		"{\n  gateway: { bnd: 1 },\n  logging: { file: '${PINCER_UT_CAND}' },\n}";
+	struct json5_posmap pm = { 0 };
+	struct json5_error jerr;
+	json_t *tree = json5_parse(text, strlen(text), NULL, &pm, &jerr);
+	char *path = tpath("pincer.json");
+	struct buf errs;
+
+	assert_non_null(tree);
+	unsetenv("PINCER_UT_CAND");
+	buf_init(&errs, BUF_UNLIMITED);
+	assert_int_equal(config_check_candidate(path, tree, &pm, true, &errs), 2);
+	if (!strstr(errs.p, "2:14: gateway.bnd: unknown key"))
+		fail_msg("%s", errs.p);
+	assert_non_null(strstr(errs.p, "PINCER_UT_CAND"));
+	/* without substitution only the schema speaks, and without pm no positions */
+	buf_reset(&errs);
+	assert_int_equal(config_check_candidate(path, tree, NULL, false, &errs), 1);
+	assert_true(!strncmp(errs.p, "gateway.bnd: unknown key", 24));
+	json_decref(tree);
+	json5_posmap_release(&pm);
+
+	/* the tree's own env.vars count, and are not left behind */
+	tree = json_pack("{s:{s:s}, s:{s:{s:s}}}", "logging", "file", "${PINCER_UT_CAND}", "env",
+			 "vars", "PINCER_UT_CAND", "/tmp/x.log");
+	buf_reset(&errs);
+	assert_int_equal(config_check_candidate(path, tree, NULL, true, &errs), 0);
+	assert_null(getenv("PINCER_UT_CAND"));
+	json_decref(tree);
+	buf_release(&errs);
+	free(path);
+}
+
 static int teardown_group(void **state)
 {
 	schema_release();
@@ -908,6 +1018,9 @@ int main(void)
 		T(test_getters_fall_back_to_defaults),
 		T(test_get_secret),
 		T(test_read_raw),
+		T(test_hash_and_text),
+		T(test_write_file),
+		T(test_check_candidate),
 #undef T
 	};
 

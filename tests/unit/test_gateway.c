@@ -27,7 +27,7 @@
 struct fixture {
 	char dir[PATH_MAX];
 	uv_loop_t loop;
-	struct config cfg;
+	struct config *cfg; /* the gateway owns it once created */
 	struct paths paths;
 	struct gateway *gw;
 };
@@ -58,13 +58,14 @@ static int fx_setup(void **state)
 	log_setup(&lo);
 	fx->paths.state_dir = xstrdup(fx->dir);
 	fx->paths.config_path = xasprintf("%s/pincer.json", fx->dir);
-	config_init(&fx->cfg);
+	fx->cfg = xmalloc(sizeof(*fx->cfg));
+	config_init(fx->cfg);
 	buf_init(&errs, 1 << 16);
-	if (config_load(&fx->cfg, fx->paths.config_path, &errs) < 0)
+	if (config_load(fx->cfg, fx->paths.config_path, &errs) < 0)
 		return -1;
 	buf_release(&errs);
 	uv_loop_init(&fx->loop);
-	fx->gw = gateway_new(&fx->loop, &fx->cfg, &fx->paths, err, sizeof(err));
+	fx->gw = gateway_new(&fx->loop, fx->cfg, &fx->paths, err, sizeof(err));
 	if (!fx->gw)
 		return -1;
 	snprintf(fx->gw->host, sizeof(fx->gw->host), "127.0.0.1");
@@ -81,7 +82,6 @@ static int fx_teardown(void **state)
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
 	gateway_free(fx->gw);
 	uv_loop_close(&fx->loop);
-	config_release(&fx->cfg);
 	paths_release(&fx->paths);
 	log_shutdown();
 	tu_rm_rf(fx->dir);

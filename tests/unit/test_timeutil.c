@@ -84,10 +84,35 @@ static void test_monotonic(void **state)
 	assert_true(b - (int64_t)(nb / 1000000) <= 1);
 }
 
+static void test_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		int64_t ms;
+	} ok[] = {
+		{ "30m", 1800000 },   { "1h30m", 5400000 }, { "45s", 45000 },  { "500ms", 500 },
+		{ "2d", 172800000 },  { "0", 0 },           { "15", 900000 }, { "1m1ms", 60001 },
+		{ "1h0m5s", 3605000 },
+	};
+	static const char *const bad[] = {
+		"", "m", "5x", "1.5h", "-1m", "5 m", "5mm", "99999999999999999999d", "1h ",
+	};
+	int64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(time_parse_duration(ok[i].in, 60000, &v), 0);
+		assert_int_equal(v, ok[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(time_parse_duration(bad[i], 60000, &v), -1);
+	assert_int_equal(time_parse_duration(NULL, 1, &v), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iso8601_epoch),
+		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_iso8601_known),
 		cmocka_unit_test(test_iso8601_before_epoch),
 		cmocka_unit_test(test_iso8601_short_buffer),
