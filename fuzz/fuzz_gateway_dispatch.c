@@ -17,6 +17,8 @@
  *	\x02 N   the current connection's peer goes away (close code 1000 + N)
  *	\x03 G P the current connection goes away; a new one opens to gateway
  *	         G % 2 from peer P % 5 (loopback v4/v6, or one of three others)
+ *	\x04     time passes: the gateways broadcast presence (what their
+ *	         coalescing timer does 100 ms after a change) and a tick
  *	\xff ... the rest of the message, as a binary message
  *
  * At the end of an input every connection goes away. Answers are parsed
@@ -223,6 +225,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (conns[cur])
 				http_ws_detached_free(conns[cur], 1000);
 			conns[cur] = fuzz_open(gw, peer);
+		} else if (len >= 1 && p[0] == 0x04) {
+			/* The loop never runs here, so its timers' broadcasts are made by hand. */
+			for (size_t i = 0; i < FUZZ_GWS; i++) {
+				gateway_broadcast(fuzz_gw[i], "presence",
+						  json_pack("{s:o}", "presence",
+							    gateway_presence_json(fuzz_gw[i])),
+						  true);
+				gateway_broadcast(fuzz_gw[i], "tick", json_pack("{s:i}", "ts", 1),
+						  false);
+			}
 		} else if (conns[cur]) {
 			if (len >= 1 && p[0] == 0xff)
 				http_ws_detached_message(conns[cur], (const char *)p + 1, len - 1,
