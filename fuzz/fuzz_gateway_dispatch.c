@@ -17,6 +17,8 @@
  *	\x02 N   the current connection's peer goes away (close code 1000 + N)
  *	\x03 G P the current connection goes away; a new one opens to gateway
  *	         G % 2 from peer P % 5 (loopback v4/v6, or one of three others)
+ *	\x04     time passes: the gateways broadcast presence (what their
+ *	         coalescing timer does 100 ms after a change) and a tick
  *	\xff ... the rest of the message, as a binary message
  *
  * At the end of an input every connection goes away. Answers are parsed
@@ -61,7 +63,6 @@ static const struct {
 };
 
 static uv_loop_t fuzz_loop;
-static struct config *fuzz_cfg[FUZZ_GWS]; /* each owned by its gateway once created */
 static struct paths fuzz_paths[FUZZ_GWS];
 static struct gateway *fuzz_gw[FUZZ_GWS];
 static char fuzz_dir[] = "/tmp/pincer-fuzz-gw-XXXXXX";
@@ -78,6 +79,7 @@ static void fuzz_cleanup(void)
 /* Gateway `i` in <fuzz_dir>/gw<i>, reading the log file at `log_file`. */
 static void fuzz_gateway_make(int i, const char *log_file)
 {
+	struct config *cfg = xmalloc(sizeof(*cfg)); /* owned by the gateway once created */
 	struct buf errs;
 	char err[256];
 	FILE *f;
@@ -89,15 +91,14 @@ static void fuzz_gateway_make(int i, const char *log_file)
 		abort();
 	fputs(fuzz_configs[i], f);
 	fclose(f);
-	fuzz_cfg[i] = xmalloc(sizeof(*fuzz_cfg[i]));
-	config_init(fuzz_cfg[i]);
+	config_init(cfg);
 	buf_init(&errs, 1 << 20);
-	if (config_load(fuzz_cfg[i], fuzz_paths[i].config_path, &errs) < 0) {
+	if (config_load(cfg, fuzz_paths[i].config_path, &errs) < 0) {
 		fprintf(stderr, "fuzz: %s", errs.p);
 		abort();
 	}
 	buf_release(&errs);
-	fuzz_gw[i] = gateway_new(&fuzz_loop, fuzz_cfg[i], &fuzz_paths[i], err, sizeof(err));
+	fuzz_gw[i] = gateway_new(&fuzz_loop, cfg, &fuzz_paths[i], err, sizeof(err));
 	if (!fuzz_gw[i] || fuzz_gw[i]->auth.mode != (i ? GW_AUTH_TOKEN : GW_AUTH_NONE))
 		abort();
 	fuzz_gw[i]->log_path = xstrdup(log_file);
@@ -224,6 +225,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (conns[cur])
 				http_ws_detached_free(conns[cur], 1000);
 			conns[cur] = fuzz_open(gw, peer);
+		} else if (len >= 1 && p[0] == 0x04) {
+			/* The loop never runs here, so its timers' broadcasts are made by hand. */
+			for (size_t i = 0; i < FUZZ_GWS; i++) {
+				gateway_broadcast(fuzz_gw[i], "presence",
+						  json_pack("{s:o}", "presence",
+							    gateway_presence_json(fuzz_gw[i])),
+						  true);
+				gateway_broadcast(fuzz_gw[i], "tick", json_pack("{s:i}", "ts", 1),
+						  false);
+			}
 		} else if (conns[cur]) {
 			if (len >= 1 && p[0] == 0xff)
 				http_ws_detached_message(conns[cur], (const char *)p + 1, len - 1,

@@ -14,10 +14,13 @@ CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Isrc -DPINCER_VERSION=\"fuzz\" -DPINCER_G
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 mkdir -p "$B/obj"
 
+# An object is stale when its source or any header changed (a struct's
+# layout may have), since there is no dependency tracking here.
+newest_h=$(ls -t src/*.h src/*/*.h 2>/dev/null | head -n 1)
 objs=""
 for src in src/*/*.c; do
 	o="$B/obj/$(echo "$src" | tr / _).o"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
 		# shellcheck disable=SC2086
 		clang $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$o"
 	fi
