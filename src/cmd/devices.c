@@ -122,8 +122,8 @@ static int devices_list(int argc, char **argv, struct ctx *ctx)
 }
 
 /* approve / reject / remove: one id argument, one method. */
-static int devices_act(int argc, char **argv, struct ctx *ctx, const char *method,
-		       const char *key, bool latest_ok)
+static int devices_act(int argc, char **argv, struct ctx *ctx, const char *method, const char *key,
+		       bool latest_ok)
 {
 	struct cmd_gw_conn c = { .port = LLONG_MIN, .timeout = LLONG_MIN };
 	bool latest = false, json = false;
@@ -142,9 +142,8 @@ static int devices_act(int argc, char **argv, struct ctx *ctx, const char *metho
 	if (latest && !latest_ok)
 		return cli_usage_error(ctx, "--latest only goes with approve");
 	if (n > 1 || (n == 1) == latest)
-		return cli_usage_error(ctx, latest ? "give either an id or --latest"
-						   : "expected one %s",
-				       key);
+		return cli_usage_error(
+			ctx, latest ? "give either an id or --latest" : "expected one %s", key);
 	if (latest) {
 		if ((r = devices_call(ctx, &c, "device.pair.list", json_object(), &list)))
 			return r;

@@ -88,13 +88,13 @@ struct daemon {
 	/* restart on a config change (see gateway_on_restart) */
 	uv_timer_t restart_timer;
 	bool restart_timer_open;
-	bool restarting;             /* exec ourselves again once stopped */
-	int64_t restart_due_mono;    /* when the pending restart fires */
-	bool port_was_zero;          /* --port 0: keep the port we got across the restart */
+	bool restarting;          /* exec ourselves again once stopped */
+	int64_t restart_due_mono; /* when the pending restart fires */
+	bool port_was_zero;       /* --port 0: keep the port we got across the restart */
 };
 
 /* Set in the environment of a restarted gateway: when (monotonic ms) it restarted. */
-#define GATEWAY_RESTARTED_ENV "PINCER_RESTARTED_AT_MONO"
+#define GATEWAY_RESTARTED_ENV       "PINCER_RESTARTED_AT_MONO"
 /* What clients are told to expect in `shutdown` before a restart. */
 #define GATEWAY_RESTART_EXPECTED_MS 1000
 
@@ -247,10 +247,11 @@ static int gateway_resolve_bind(struct ctx *ctx, const struct config *cfg, const
 		else if (gateway_tailnet_addr(host, hostlen) < 0)
 			snprintf(host, hostlen, "127.0.0.1");
 	} else {
-		return cli_usage_error(ctx,
-				       "unknown bind mode '%s' (use loopback, lan, tailnet, auto or "
-				       "custom)",
-				       mode);
+		return cli_usage_error(
+			ctx,
+			"unknown bind mode '%s' (use loopback, lan, tailnet, auto or "
+			"custom)",
+			mode);
 	}
 	return 0;
 }
@@ -653,9 +654,10 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 	d.http = http_server_new(&d.loop, &ho, err, sizeof(err));
 	if (!d.http) {
 		if (errno == EADDRINUSE)
-			cli_error("port %d is already in use (another gateway running? stop it, use "
-				  "--force, or pick another --port)",
-				  d.port);
+			cli_error(
+				"port %d is already in use (another gateway running? stop it, use "
+				"--force, or pick another --port)",
+				d.port);
 		else
 			cli_error("%s", err);
 		goto out_loop;
@@ -679,8 +681,7 @@ int cmd_gateway(int argc, char **argv, struct ctx *ctx)
 
 	d.runtime_path = fs_join(paths->state_dir, "gateway.json");
 	if (gateway_write_runtime(&d) < 0) {
-		log_error(SUBSYS, "cannot write %s: %s; stopping", d.runtime_path,
-			  strerror(errno));
+		log_error(SUBSYS, "cannot write %s: %s; stopping", d.runtime_path, strerror(errno));
 		gateway_stop(&d, "startup failed");
 	} else {
 		r = 0;

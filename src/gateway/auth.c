@@ -55,8 +55,8 @@ int gw_auth_init(struct gw_auth *a, const struct config *cfg, char *err, size_t 
 
 	memset(a, 0, sizeof(*a));
 	if (gw_auth_secret(cfg, "gateway.auth.token", token_envs, &a->token, err, errlen) < 0 ||
-	    gw_auth_secret(cfg, "gateway.auth.password", password_envs, &a->password, err,
-			   errlen) < 0)
+	    gw_auth_secret(cfg, "gateway.auth.password", password_envs, &a->password, err, errlen) <
+		    0)
 		goto fail;
 	mode = config_get_str(cfg, "gateway.auth.mode");
 	if (!mode)

@@ -40,8 +40,8 @@ struct gw_auth_peer {
 
 struct gw_auth {
 	enum gw_auth_mode mode;
-	char *token;    /* owned; NULL when not configured */
-	char *password; /* owned; NULL when not configured */
+	char *token;             /* owned; NULL when not configured */
+	char *password;          /* owned; NULL when not configured */
 	char *user_header;       /* trusted-proxy: the header naming the user (lowercase) */
 	json_t *trusted_proxies; /* gateway.trustedProxies: array of addresses / CIDRs */
 	/* rate limit */

@@ -24,8 +24,7 @@
 static void gw_connect_fail(struct gw_conn *c, const char *id, const char *code,
 			    const char *message, json_t *details)
 {
-	log_info(GW_SUBSYS, "conn %.8s from %s: connect refused: %s", c->conn_id, c->peer,
-		 message);
+	log_info(GW_SUBSYS, "conn %.8s from %s: connect refused: %s", c->conn_id, c->peer, message);
 	gw_conn_reply_error(c, id, code, message, details);
 	gw_conn_close(c, GW_CLOSE_POLICY, message);
 }
@@ -119,24 +118,24 @@ static bool gw_client_is_cli(const struct gw_connect *p)
 
 static bool gw_client_is_ui(const struct gw_connect *p)
 {
-	return !strcmp(p->client_id, "openclaw-control-ui") || !strcmp(p->client_id, "webchat-ui") ||
-	       !strcmp(p->client_id, "webchat") || !strcmp(p->client_mode, "webchat") ||
-	       !strcmp(p->client_mode, "ui");
+	return !strcmp(p->client_id, "openclaw-control-ui") ||
+	       !strcmp(p->client_id, "webchat-ui") || !strcmp(p->client_id, "webchat") ||
+	       !strcmp(p->client_mode, "webchat") || !strcmp(p->client_mode, "ui");
 }
 
 /* OpenClaw's wording for an auth failure, with the hint that fits the client. */
-static void gw_auth_message(const struct gw_conn *c, const struct gw_connect *p,
-			    const char *reason, char *out, size_t outlen)
+static void gw_auth_message(const struct gw_conn *c, const struct gw_connect *p, const char *reason,
+			    char *out, size_t outlen)
 {
 	bool cli = gw_client_is_cli(p), ui = gw_client_is_ui(p);
 	const char *token_hint =
-		cli ? (c->loopback ? "use this gateway's gateway.auth.token or pair the device"
-				   : "set gateway.remote.token to match gateway.auth.token")
+		cli  ? (c->loopback ? "use this gateway's gateway.auth.token or pair the device"
+				    : "set gateway.remote.token to match gateway.auth.token")
 		: ui ? "open the dashboard URL and paste the token in Control UI settings"
 		     : "provide gateway auth token";
 	const char *password_hint =
-		cli ? (c->loopback ? "use this gateway's gateway.auth.password"
-				   : "set gateway.remote.password to match gateway.auth.password")
+		cli  ? (c->loopback ? "use this gateway's gateway.auth.password"
+				    : "set gateway.remote.password to match gateway.auth.password")
 		: ui ? "enter the password in Control UI settings"
 		     : "provide gateway auth password";
 
@@ -205,16 +204,16 @@ static void gw_reject_unauthorized(struct gw_conn *c, const char *id, const stru
 {
 	char msg[256];
 	json_t *details, *res, *err;
-	bool retry_device = !strcmp(o->reason, "token_mismatch") && p->device &&
-			    p->auth_token && !p->auth_device_token;
+	bool retry_device = !strcmp(o->reason, "token_mismatch") && p->device && p->auth_token &&
+			    !p->auth_device_token;
 
 	gw_auth_message(c, p, o->reason, msg, sizeof(msg));
-	details = json_pack("{s:s, s:s, s:b, s:s}", "code", gw_auth_detail_code(o->reason),
-			    "authReason", o->reason, "canRetryWithDeviceToken", retry_device,
-			    "recommendedNextStep",
-			    retry_device ? "retry_with_device_token" : gw_auth_next_step(o->reason));
-	log_info(GW_SUBSYS, "conn %.8s from %s: unauthorized (%s, auth=%s, client=%s)",
-		 c->conn_id, c->peer, o->reason, gw_auth_provided(p), p->client_id);
+	details = json_pack(
+		"{s:s, s:s, s:b, s:s}", "code", gw_auth_detail_code(o->reason), "authReason",
+		o->reason, "canRetryWithDeviceToken", retry_device, "recommendedNextStep",
+		retry_device ? "retry_with_device_token" : gw_auth_next_step(o->reason));
+	log_info(GW_SUBSYS, "conn %.8s from %s: unauthorized (%s, auth=%s, client=%s)", c->conn_id,
+		 c->peer, o->reason, gw_auth_provided(p), p->client_id);
 	res = gw_res_error(id, GW_E_INVALID_REQUEST, msg, details);
 	if (o->retry_after_ms > 0) {
 		err = json_object_get(res, "error");
@@ -229,8 +228,7 @@ static void gw_reject_unauthorized(struct gw_conn *c, const char *id, const stru
  * Check the shared secret (or the mode's equivalent). Device tokens and
  * pairing are the device layer's business and are not decided here.
  */
-static void gw_auth_shared(struct gw_conn *c, const struct gw_connect *p,
-			   struct gw_auth_outcome *o)
+static void gw_auth_shared(struct gw_conn *c, const struct gw_connect *p, struct gw_auth_outcome *o)
 {
 	struct gw_auth *a = &c->gw->auth;
 	bool good;
@@ -409,7 +407,8 @@ static int gw_device_pair(struct gw_conn *c, const char *id, const struct gw_con
 			log_info(GW_SUBSYS, "device %.12s paired silently (local connection)",
 				 dev->device_id);
 			gw_pair_superseded(gw, result);
-			gw_pair_resolved(gw, json_string_value(json_object_get(result, "requestId")),
+			gw_pair_resolved(gw,
+					 json_string_value(json_object_get(result, "requestId")),
 					 dev->device_id, "approved");
 			json_decref(result);
 			return 0;
@@ -429,14 +428,15 @@ static int gw_device_pair(struct gw_conn *c, const char *id, const struct gw_con
 	if (json_is_true(json_object_get(result, "created")))
 		gateway_broadcast(gw, "device.pair.requested", json_incref(request), false);
 	gw_pairing_required(c, id, p, devices_access_reason(access),
-			    json_string_value(json_object_get(request, "requestId")), dev->device_id);
+			    json_string_value(json_object_get(request, "requestId")),
+			    dev->device_id);
 	json_decref(result);
 	return -1;
 fail:
 	json_decref(result);
 	log_error(GW_SUBSYS, "device pairing store: %s", err);
-	gw_connect_fail(c, id, GW_E_UNAVAILABLE, "device pairing is unavailable (see the gateway log)",
-			NULL);
+	gw_connect_fail(c, id, GW_E_UNAVAILABLE,
+			"device pairing is unavailable (see the gateway log)", NULL);
 	return -1;
 }
 
@@ -474,10 +474,9 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 	if (proto < 0) {
 		gw_connect_fail(c, id, GW_E_INVALID_REQUEST, "protocol mismatch",
 				json_pack("{s:s, s:i, s:i, s:i, s:i}", "code", "PROTOCOL_MISMATCH",
-					  "clientMinProtocol", p.min_protocol,
-					  "clientMaxProtocol", p.max_protocol, "expectedProtocol",
-					  GW_PROTOCOL_VERSION, "minimumProbeProtocol",
-					  GW_MIN_PROBE_VERSION));
+					  "clientMinProtocol", p.min_protocol, "clientMaxProtocol",
+					  p.max_protocol, "expectedProtocol", GW_PROTOCOL_VERSION,
+					  "minimumProbeProtocol", GW_MIN_PROBE_VERSION));
 		goto out;
 	}
 	if (!gw_origin_allowed(c)) {
@@ -502,10 +501,11 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 	if (!p.device && gw_client_is_control_ui(&p) &&
 	    !config_get_bool(gw->cfg, "gateway.controlUi.allowInsecureAuth") &&
 	    !config_get_bool(gw->cfg, "gateway.controlUi.dangerouslyDisableDeviceAuth")) {
-		gw_connect_fail(c, id, GW_E_INVALID_REQUEST,
-				"control ui requires device identity (use HTTPS or localhost secure "
-				"context)",
-				json_pack("{s:s}", "code", "CONTROL_UI_DEVICE_IDENTITY_REQUIRED"));
+		gw_connect_fail(
+			c, id, GW_E_INVALID_REQUEST,
+			"control ui requires device identity (use HTTPS or localhost secure "
+			"context)",
+			json_pack("{s:s}", "code", "CONTROL_UI_DEVICE_IDENTITY_REQUIRED"));
 		goto out;
 	}
 	if ((!p.device && p.role == GW_ROLE_NODE) ||
@@ -519,10 +519,9 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 
 	if (p.device && p.auth_device_token && !p.auth_token && !p.auth_password) {
 		/* A paired device coming back with the token it was given. */
-		enum devices_token_check tc =
-			devices_token_verify(gw->devices, dev.device_id, gw_role_name(p.role),
-					     p.auth_device_token, p.scopes, time_now_ms(), NULL, err,
-					     sizeof(err));
+		enum devices_token_check tc = devices_token_verify(
+			gw->devices, dev.device_id, gw_role_name(p.role), p.auth_device_token,
+			p.scopes, time_now_ms(), NULL, err, sizeof(err));
 
 		memset(&o, 0, sizeof(o));
 		o.ok = tc == DEVICES_TOKEN_OK;
@@ -544,12 +543,13 @@ void gw_connect_handle(struct gw_conn *c, const char *id, json_t *params)
 					      gw_role_name(p.role), p.scopes);
 		if (access != DEVICES_ACCESS_OK && gw_device_pair(c, id, &p, &dev, access) < 0)
 			goto out;
-		if (devices_token_ensure(gw->devices, dev.device_id, gw_role_name(p.role),
-					 p.scopes, time_now_ms(), &token, err, sizeof(err)) < 0) {
+		if (devices_token_ensure(gw->devices, dev.device_id, gw_role_name(p.role), p.scopes,
+					 time_now_ms(), &token, err, sizeof(err)) < 0) {
 			log_error(GW_SUBSYS, "device %.12s: cannot issue a device token: %s",
 				  dev.device_id, err);
 			gw_connect_fail(c, id, GW_E_UNAVAILABLE,
-					"device pairing is unavailable (see the gateway log)", NULL);
+					"device pairing is unavailable (see the gateway log)",
+					NULL);
 			goto out;
 		}
 		snprintf(c->device_id, sizeof(c->device_id), "%s", dev.device_id);

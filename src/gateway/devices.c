@@ -1019,6 +1019,25 @@ static int dv_request(struct dv_txn *t, const struct devices_request *req, int64
 	return DEVICES_OK;
 }
 
+/*
+ * End a transaction whose step returned `r` and produced `value` (owned):
+ * on success commit it and hand `value` out (or drop it when `out` is
+ * NULL), else abort. Returns the result.
+ */
+static int dv_finish(struct devices *d, struct dv_txn *t, int r, json_t *value, json_t **out,
+		     char *err, size_t errlen)
+{
+	if (r == DEVICES_OK)
+		r = dv_commit(d, t, err, errlen);
+	else
+		dv_abort(t);
+	if (r == DEVICES_OK && out)
+		*out = value;
+	else
+		json_decref(value);
+	return r;
+}
+
 int devices_request(struct devices *d, const struct devices_request *req, int64_t now_ms,
 		    json_t **result, char *err, size_t errlen)
 {
@@ -1028,16 +1047,7 @@ int devices_request(struct devices *d, const struct devices_request *req, int64_
 
 	dv_begin(d, &t, now_ms);
 	r = dv_request(&t, req, now_ms, &res, err, errlen);
-	if (r != DEVICES_OK) {
-		dv_abort(&t);
-		return r;
-	}
-	r = dv_commit(d, &t, err, errlen);
-	if (r == DEVICES_OK && result)
-		*result = res;
-	else
-		json_decref(res);
-	return r;
+	return dv_finish(d, &t, r, res, result, err, errlen);
 }
 
 /* A fresh token for `role`, keeping what OpenClaw keeps of the one it replaces. */
@@ -1278,16 +1288,7 @@ int devices_approve(struct devices *d, const char *request_id,
 
 	dv_begin(d, &t, now_ms);
 	r = dv_approve(&t, request_id, opts ? opts : &none, now_ms, &dev, err, errlen);
-	if (r != DEVICES_OK) {
-		dv_abort(&t);
-		return r;
-	}
-	r = dv_commit(d, &t, err, errlen);
-	if (r == DEVICES_OK && device)
-		*device = dev;
-	else
-		json_decref(dev);
-	return r;
+	return dv_finish(d, &t, r, dev, device, err, errlen);
 }
 
 int devices_auto_approve(struct devices *d, const struct devices_request *req, int64_t now_ms,
@@ -1579,8 +1580,8 @@ static json_t *dv_tokens_of(json_t *dev)
 }
 
 /* Commit `t`, handing the caller a copy of `value` (NULL unless it was persisted). */
-static int dv_commit_entry(struct devices *d, struct dv_txn *t, const json_t *value,
-			   json_t **entry, char *err, size_t errlen)
+static int dv_commit_entry(struct devices *d, struct dv_txn *t, const json_t *value, json_t **entry,
+			   char *err, size_t errlen)
 {
 	int r;
 

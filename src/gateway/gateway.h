@@ -30,7 +30,7 @@
 #include "net/http_server.h"
 
 /* Delay before a restart a config change asked for (OpenClaw's restartDelayMs default). */
-#define GW_RESTART_DELAY_MS 2000
+#define GW_RESTART_DELAY_MS    2000
 /* Restarts are at least this far apart (OpenClaw's cooldown). */
 #define GW_RESTART_COOLDOWN_MS 30000
 
@@ -68,9 +68,9 @@ struct gw_conn {
 	/* after hello-ok */
 	int protocol;
 	enum gw_role role;
-	json_t *scopes;  /* granted scopes: array of strings */
-	json_t *caps;    /* client caps: array of strings */
-	json_t *client;  /* the client object from connect params */
+	json_t *scopes; /* granted scopes: array of strings */
+	json_t *caps;   /* client caps: array of strings */
+	json_t *client; /* the client object from connect params */
 	char auth_method[16];
 	char device_id[65];
 	uint64_t seq; /* last event seq sent */
@@ -85,7 +85,7 @@ struct gateway {
 	const struct paths *paths; /* borrowed */
 	struct http_server *http;  /* set by the caller once created */
 	struct gw_auth auth;
-	struct devices *devices; /* paired devices and pending requests (<state>/devices) */
+	struct devices *devices;      /* paired devices and pending requests (<state>/devices) */
 	struct gw_identity *identity; /* our own key pair; loaded on first use */
 	char host[64];
 	int port;
@@ -168,9 +168,6 @@ extern const struct http_route gateway_http_routes[];
  * current stateVersion.
  */
 void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, bool with_state);
-
-/* Send one event to one ready connection (its scopes permitting). Steals `payload`. */
-void gateway_send_event(struct gw_conn *c, const char *event, json_t *payload, bool with_state);
 
 /* Send a frame as it is (res frames). Steals `frame`. Returns 0 or -1. */
 int gateway_send_frame(struct gw_conn *c, json_t *frame);

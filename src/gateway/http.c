@@ -14,8 +14,7 @@
 #include "gateway/gateway.h"
 
 /* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
-static void http_health(const struct http_request *req, struct http_response *res,
-				void *arg)
+static void http_health(const struct http_request *req, struct http_response *res, void *arg)
 {
 	struct gateway *gw = arg;
 
@@ -156,9 +155,11 @@ static void http_startup(const struct http_request *req, struct http_response *r
 }
 
 const struct http_route gateway_http_routes[] = {
-	{ "GET", "/", http_index, 0 },          { "GET", "/health", http_health, 0 },
-	{ "GET", "/healthz", http_health, 0 },  { "GET", "/ready", http_ready, 0 },
-	{ "GET", "/readyz", http_ready, 0 },    { "GET", "/startupz", http_startup, 0 },
+	{ "GET", "/", http_index, 0 },
+	{ "GET", "/health", http_health, 0 },
+	{ "GET", "/healthz", http_health, 0 },
+	{ "GET", "/ready", http_ready, 0 },
+	{ "GET", "/readyz", http_ready, 0 },
+	{ "GET", "/startupz", http_startup, 0 },
 	{ .path = NULL },
 };
-

@@ -105,8 +105,9 @@ int gw_identity_load(const char *state_dir, struct gw_identity *id, char *err, s
 	o = json_loadb(b.p, b.len, 0, NULL);
 	pem = json_string_value(json_object_get(o, "publicKeyPem"));
 	if (!pem || crypto_ed25519_public_from_pem(pem, raw) < 0) {
-		snprintf(err, errlen, "%s: not a device identity (no Ed25519 publicKeyPem); move it "
-				      "away to let the gateway make a new one",
+		snprintf(err, errlen,
+			 "%s: not a device identity (no Ed25519 publicKeyPem); move it "
+			 "away to let the gateway make a new one",
 			 path);
 		goto out;
 	}

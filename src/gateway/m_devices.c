@@ -25,12 +25,10 @@ struct m_authz {
 static struct m_authz m_authz(const struct gw_call *call)
 {
 	struct m_authz a = { 0 };
-	json_t *admin = json_pack("[s]", SCOPE_ADMIN);
 
 	a.device_id = call->conn->device_id[0] ? call->conn->device_id : NULL;
 	a.scopes = call->conn->scopes;
-	a.admin = scopes_cover(a.scopes, admin);
-	json_decref(admin);
+	a.admin = scopes_allow(a.scopes, SCOPE_ADMIN);
 	return a;
 }
 
@@ -57,8 +55,7 @@ static void m_pair_list(struct gw_call *call)
 	if (gw_call_unpack(call, "{}") < 0)
 		return;
 	gw_call_ok(call, devices_list_json(call->gw->devices, time_now_ms(),
-					   a.admin ? NULL : a.device_id, m_is_connected,
-					   call->gw));
+					   a.admin ? NULL : a.device_id, m_is_connected, call->gw));
 }
 
 /* Answer a store failure: its own message for policy/unknown, a generic one for I/O. */
@@ -66,8 +63,8 @@ static void m_store_error(struct gw_call *call, int rc, const char *err)
 {
 	if (rc == DEVICES_EIO) {
 		log_error(GW_SUBSYS, "%s: device store: %s", call->method->name, err);
-		gw_call_error(call, GW_E_UNAVAILABLE, "device store unavailable (see the gateway log)",
-			      NULL);
+		gw_call_error(call, GW_E_UNAVAILABLE,
+			      "device store unavailable (see the gateway log)", NULL);
 		return;
 	}
 	gw_call_invalid(call, "%s", err);
@@ -214,9 +211,8 @@ static void m_pair_rename(struct gw_call *call)
 		return;
 	}
 	gw_call_ok(call, json_pack("{s:o}", "device",
-				   devices_paired_public_json(paired.record,
-							      m_is_connected(paired.device_id,
-									     gw))));
+				   devices_paired_public_json(
+					   paired.record, m_is_connected(paired.device_id, gw))));
 }
 
 /* Rotate and revoke share their checks: cross-device and non-operator roles need admin. */
@@ -237,8 +233,8 @@ static void m_token_rotate(struct gw_call *call)
 	bool in_band;
 	int rc;
 
-	if (gw_call_unpack(call, "{s:s, s:s, s?o}", "deviceId", &device_id, "role", &role,
-			   "scopes", &scopes) < 0)
+	if (gw_call_unpack(call, "{s:s, s:s, s?o}", "deviceId", &device_id, "role", &role, "scopes",
+			   &scopes) < 0)
 		return;
 	if (!m_token_allowed(&a, device_id, role)) {
 		gw_call_invalid(call, "device token rotation denied");

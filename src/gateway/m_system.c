@@ -30,8 +30,7 @@ static void m_health(struct gw_call *call)
 {
 	int probe = 0;
 
-	if (json_is_object(call->params) &&
-	    gw_call_unpack(call, "{s?b}", "probe", &probe) < 0)
+	if (json_is_object(call->params) && gw_call_unpack(call, "{s?b}", "probe", &probe) < 0)
 		return;
 	gw_call_ok(call, gateway_health_json(call->gw, probe));
 }
@@ -64,12 +63,11 @@ static void m_status(struct gw_call *call)
 		json_t *hb = json_object_get(a, "heartbeat");
 		json_t *sessions = json_object_get(a, "sessions");
 
-		json_array_append_new(hb_agents,
-				      json_pack("{s:O, s:O, s:O, s:O}", "agentId",
-						json_object_get(a, "agentId"), "enabled",
-						json_object_get(hb, "enabled"), "every",
-						json_object_get(hb, "every"), "everyMs",
-						json_object_get(hb, "everyMs")));
+		json_array_append_new(hb_agents, json_pack("{s:O, s:O, s:O, s:O}", "agentId",
+							   json_object_get(a, "agentId"), "enabled",
+							   json_object_get(hb, "enabled"), "every",
+							   json_object_get(hb, "every"), "everyMs",
+							   json_object_get(hb, "everyMs")));
 		json_array_append_new(by_agent,
 				      json_pack("{s:O, s:O, s:O, s:O}", "agentId",
 						json_object_get(a, "agentId"), "path",
@@ -85,8 +83,8 @@ static void m_status(struct gw_call *call)
 			     json_object_get(health, "defaultAgentId"), "agents", hb_agents,
 			     "channelSummary", "queuedSystemEvents", "sessions", "paths", "count",
 			     count, "defaults", "model", "contextTokens", "recent", "byAgent",
-			     by_agent, "processMemory", "rssBytes", (json_int_t)m_rss_bytes(), "pid",
-			     (int)getpid(), "uptimeMs", (json_int_t)gateway_uptime_ms(gw),
+			     by_agent, "processMemory", "rssBytes", (json_int_t)m_rss_bytes(),
+			     "pid", (int)getpid(), "uptimeMs", (json_int_t)gateway_uptime_ms(gw),
 			     "connections", "total", (int)gw->nconns, "ready", (int)gw->nready,
 			     "authMode", gw_auth_mode_name(gw->auth.mode)));
 	json_decref(health);
@@ -117,13 +115,14 @@ static void m_logs_tail(struct gw_call *call)
 	ssize_t n;
 	int fd;
 
-	if (gw_call_unpack(call, "{s?I, s?I, s?I}", "cursor", &cursor, "limit", &limit,
-			   "maxBytes", &max_bytes) < 0)
+	if (gw_call_unpack(call, "{s?I, s?I, s?I}", "cursor", &cursor, "limit", &limit, "maxBytes",
+			   &max_bytes) < 0)
 		return;
-	if ((cursor != -1 && cursor < 0) || limit < 1 || limit > LOGS_MAX_LIMIT ||
-	    max_bytes < 1 || max_bytes > LOGS_MAX_BYTES) {
-		gw_call_invalid(call, "invalid logs.tail params: cursor >= 0, limit 1..%d, "
-				      "maxBytes 1..%d",
+	if ((cursor != -1 && cursor < 0) || limit < 1 || limit > LOGS_MAX_LIMIT || max_bytes < 1 ||
+	    max_bytes > LOGS_MAX_BYTES) {
+		gw_call_invalid(call,
+				"invalid logs.tail params: cursor >= 0, limit 1..%d, "
+				"maxBytes 1..%d",
 				LOGS_MAX_LIMIT, LOGS_MAX_BYTES);
 		return;
 	}
@@ -178,7 +177,8 @@ static void m_logs_tail(struct gw_call *call)
 		truncated = true;
 	}
 	out = json_pack("{s:s, s:I, s:I, s:o}", "file", path, "cursor",
-			(json_int_t)(from + (end - data)), "size", (json_int_t)size, "lines", lines);
+			(json_int_t)(from + (end - data)), "size", (json_int_t)size, "lines",
+			lines);
 	if (truncated)
 		json_object_set_new(out, "truncated", json_true());
 	if (reset)
@@ -249,10 +249,10 @@ static void m_agents_list(struct gw_call *call)
 	}
 	if (!json_array_size(agents))
 		json_array_append_new(agents, json_pack("{s:s}", "id", gateway_default_agent(gw)));
-	gw_call_ok(call, json_pack("{s:s, s:s, s:s, s:o}", "defaultId", gateway_default_agent(gw),
-				   "mainKey", main_key && *main_key ? main_key : "main", "scope",
-				   str_eq(scope, "global") ? "global" : "per-sender", "agents",
-				   agents));
+	gw_call_ok(call,
+		   json_pack("{s:s, s:s, s:s, s:o}", "defaultId", gateway_default_agent(gw),
+			     "mainKey", main_key && *main_key ? main_key : "main", "scope",
+			     str_eq(scope, "global") ? "global" : "per-sender", "agents", agents));
 }
 
 /* The gateway's own device identity, created on first use (start-up stays fast). */

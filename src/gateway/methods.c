@@ -21,8 +21,14 @@ static const struct gw_method *const gw_families[] = {
  * adding an emitter and advertising it happen in the same place.
  */
 static const char *const gw_events[] = {
-	"connect.challenge",     "tick", "presence", "health", "shutdown", "config.changed",
-	"device.pair.requested", "device.pair.resolved",
+	"connect.challenge",
+	"tick",
+	"presence",
+	"health",
+	"shutdown",
+	"config.changed",
+	"device.pair.requested",
+	"device.pair.resolved",
 };
 
 const struct gw_method *gw_method_find(const char *name)

@@ -53,7 +53,7 @@ struct gw_call {
 	 * when call->conn is NULL, at least finish) the call.
 	 */
 	void (*cancel)(struct gw_call *call);
-	void *data; /* the method's own */
+	void *data;                  /* the method's own */
 	struct gw_call *prev, *next; /* conn->calls */
 };
 

@@ -49,15 +49,15 @@ int gw_frame_parse(const char *data, size_t len, struct gw_frame *f, char *err, 
 		{
 			if (strcmp(key, "type") && strcmp(key, "id")) {
 				snprintf(err, errlen,
-					   "invalid request frame: at root: unexpected property '%s'",
-					   key);
+					 "invalid request frame: at root: unexpected property '%s'",
+					 key);
 				return -1;
 			}
 		}
 		if (!f->id) {
 			snprintf(err, errlen, "invalid request frame: %s",
-				   id ? "at /id: must be non-empty string"
-				      : "must have required property 'id'");
+				 id ? "at /id: must be non-empty string"
+				    : "must have required property 'id'");
 			return -1;
 		}
 		return 0;
@@ -65,21 +65,21 @@ int gw_frame_parse(const char *data, size_t len, struct gw_frame *f, char *err, 
 	f->type = GW_FRAME_REQ;
 	if (!type || strcmp(type, "req")) {
 		snprintf(err, errlen, "invalid request frame: %s",
-			   type ? "at /type: must be equal to constant"
-				: "must have required property 'type'");
+			 type ? "at /type: must be equal to constant"
+			      : "must have required property 'type'");
 		return -1;
 	}
 	if (!f->id) {
 		snprintf(err, errlen, "invalid request frame: %s",
-			   id ? "at /id: must be non-empty string"
-			      : "must have required property 'id'");
+			 id ? "at /id: must be non-empty string"
+			    : "must have required property 'id'");
 		return -1;
 	}
 	v = json_object_get(f->root, "method");
 	if (!gw_nonempty_string(v)) {
 		snprintf(err, errlen, "invalid request frame: %s",
-			   v ? "at /method: must be non-empty string"
-			     : "must have required property 'method'");
+			 v ? "at /method: must be non-empty string"
+			   : "must have required property 'method'");
 		return -1;
 	}
 	f->method = json_string_value(v);
@@ -94,15 +94,15 @@ int gw_frame_parse(const char *data, size_t len, struct gw_frame *f, char *err, 
 		if (!strcmp(key, "traceparent")) {
 			if (!json_is_string(v) || json_string_length(v) > 128) {
 				snprintf(err, errlen,
-					   "invalid request frame: at /traceparent: must be string "
-					   "of at most 128 characters%s",
-					   "");
+					 "invalid request frame: at /traceparent: must be string "
+					 "of at most 128 characters%s",
+					 "");
 				return -1;
 			}
 			continue;
 		}
 		snprintf(err, errlen, "invalid request frame: at root: unexpected property '%s'",
-			   key);
+			 key);
 		return -1;
 	}
 	return 0;
@@ -143,12 +143,23 @@ json_t *gw_res_error(const char *id, const char *code, const char *message, json
 /* ==== client ids, modes, roles ==== */
 
 static const char *const gw_client_ids[] = {
-	"webchat-ui",     "openclaw-control-ui", "openclaw-browser-copilot",
-	"openclaw-tui",   "webchat",             "cli",
-	"gateway-client", "openclaw-macos",      "openclaw-linux",
-	"openclaw-ios",   "openclaw-watchos",    "openclaw-android",
-	"node-host",      "openclaw-worker",     "test",
-	"fingerprint",    "openclaw-probe",
+	"webchat-ui",
+	"openclaw-control-ui",
+	"openclaw-browser-copilot",
+	"openclaw-tui",
+	"webchat",
+	"cli",
+	"gateway-client",
+	"openclaw-macos",
+	"openclaw-linux",
+	"openclaw-ios",
+	"openclaw-watchos",
+	"openclaw-android",
+	"node-host",
+	"openclaw-worker",
+	"test",
+	"fingerprint",
+	"openclaw-probe",
 };
 
 static const char *const gw_client_modes[] = {
@@ -222,8 +233,9 @@ static const struct field f_client[] = {
 };
 
 static const struct field f_device[] = {
-	{ "id", F_NESTR, true },     { "publicKey", F_NESTR, true }, { "signature", F_NESTR, true },
-	{ "signedAt", F_INT0, true }, { "nonce", F_NESTR, true },    { NULL },
+	{ "id", F_NESTR, true },        { "publicKey", F_NESTR, true },
+	{ "signature", F_NESTR, true }, { "signedAt", F_INT0, true },
+	{ "nonce", F_NESTR, true },     { NULL },
 };
 
 static const struct field f_auth[] = {
@@ -316,8 +328,7 @@ static int gw_check_value(const json_t *v, const struct field *f, const char *at
 		json_object_foreach((json_t *)v, key, e)
 		{
 			if (!json_is_boolean(e))
-				return gw_connect_fail(err, errlen, at,
-						       "must have boolean values");
+				return gw_connect_fail(err, errlen, at, "must have boolean values");
 		}
 		return 0;
 	case F_OBJ:

@@ -27,10 +27,10 @@
 #define GW_MIN_NODE_VERSION   3 /* nodes and probes may speak one version back */
 #define GW_MIN_PROBE_VERSION  3
 
-#define GW_MAX_PREAUTH_PAYLOAD (64u << 10)   /* before hello-ok */
-#define GW_MAX_PAYLOAD         26214400u     /* after: 25 MiB */
-#define GW_MAX_BUFFERED        52428800u     /* outgoing queue per connection */
-#define GW_TICK_INTERVAL_MS    15000
+#define GW_MAX_PREAUTH_PAYLOAD  (64u << 10) /* before hello-ok */
+#define GW_MAX_PAYLOAD          26214400u   /* after: 25 MiB */
+#define GW_MAX_BUFFERED         52428800u   /* outgoing queue per connection */
+#define GW_TICK_INTERVAL_MS     15000
 #define GW_HANDSHAKE_TIMEOUT_MS 15000
 
 /* Error codes (ErrorShape.code). */

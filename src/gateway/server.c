@@ -55,19 +55,6 @@ int gateway_send_frame(struct gw_conn *c, json_t *frame)
 	return r;
 }
 
-static json_t *gw_event_frame(struct gw_conn *c, const char *event, json_t *payload,
-			      bool with_state)
-{
-	json_t *f = json_pack("{s:s, s:s}", "type", "event", "event", event);
-
-	if (payload)
-		json_object_set(f, "payload", payload);
-	json_object_set_new(f, "seq", json_integer((json_int_t)++c->seq));
-	if (with_state)
-		json_object_set_new(f, "stateVersion", gateway_state_version_json(c->gw));
-	return f;
-}
-
 /* May `c` see `event`? Ready, and holding the scope its family needs. */
 static bool gw_event_allowed(const struct gw_conn *c, const char *event)
 {
@@ -78,13 +65,6 @@ static bool gw_event_allowed(const struct gw_conn *c, const char *event)
 		return false;
 	scope = scopes_for_event(event, &known);
 	return known && scopes_allow(c->scopes, scope);
-}
-
-void gateway_send_event(struct gw_conn *c, const char *event, json_t *payload, bool with_state)
-{
-	if (gw_event_allowed(c, event))
-		gateway_send_frame(c, gw_event_frame(c, event, payload, with_state));
-	json_decref(payload);
 }
 
 /*
@@ -292,9 +272,9 @@ static void gw_ws_message(struct http_ws *ws, void *arg, const char *data, size_
 		if (c->state == GWC_HANDSHAKE)
 			gw_conn_close(c, GW_CLOSE_POLICY, "invalid request frame: binary frame");
 		else
-			gw_conn_reply_error(c, "invalid", GW_E_INVALID_REQUEST,
-					    "invalid request frame: binary frames are not supported",
-					    NULL);
+			gw_conn_reply_error(
+				c, "invalid", GW_E_INVALID_REQUEST,
+				"invalid request frame: binary frames are not supported", NULL);
 		return;
 	}
 	r = gw_frame_parse(data, len, &f, err, sizeof(err));

@@ -22,8 +22,8 @@
 #define GW_HEALTH_RECENT 5
 
 /* OpenClaw's default heartbeat prompt, reported until the agent runtime owns it. */
-#define GW_HEARTBEAT_PROMPT                                                                   \
-	"Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer " \
+#define GW_HEARTBEAT_PROMPT                                                                        \
+	"Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer "    \
 	"or repeat old tasks from prior chats. If nothing needs attention, reply HEARTBEAT_OK."
 
 int64_t gateway_uptime_ms(const struct gateway *gw)
@@ -105,7 +105,8 @@ static json_t *gw_presence_entry_conn(const struct gw_conn *c)
 		json_object_set_new(e, "deviceId", json_string(c->device_id));
 	json_object_set_new(e, "roles", json_pack("[s]", gw_role_name(c->role)));
 	json_object_set(e, "scopes", c->scopes);
-	snprintf(text, sizeof(text), "%s: %s (%s) · mode %s", c->role == GW_ROLE_NODE ? "Node" : "Client",
+	snprintf(text, sizeof(text), "%s: %s (%s) · mode %s",
+		 c->role == GW_ROLE_NODE ? "Node" : "Client",
 		 name ? name : json_string_value(json_object_get(client, "id")), c->peer,
 		 mode ? mode : "?");
 	json_object_set_new(e, "text", json_string(text));
@@ -137,21 +138,24 @@ static json_t *gw_health_sessions(struct gateway *gw, const char *agent, int64_t
 
 	buf_init(&b, 64u << 20);
 	if (fs_read_file(path, &b) == 0 && (store = json_loadb(b.p, b.len, 0, NULL))) {
-		json_object_set_new(out, "count", json_integer((json_int_t)json_object_size(store)));
+		json_object_set_new(out, "count",
+				    json_integer((json_int_t)json_object_size(store)));
 		json_object_foreach(store, key, entry)
 		{
 			int64_t at = json_integer_value(json_object_get(entry, "updatedAt"));
 			size_t n = json_array_size(recent), pos = n;
 
 			/* Keep the newest GW_HEALTH_RECENT, newest first (insertion into a tiny list). */
-			while (pos > 0 && json_integer_value(json_object_get(
-						  json_array_get(recent, pos - 1), "updatedAt")) < at)
+			while (pos > 0 &&
+			       json_integer_value(json_object_get(json_array_get(recent, pos - 1),
+								  "updatedAt")) < at)
 				pos--;
 			if (pos >= GW_HEALTH_RECENT)
 				continue;
 			json_array_insert_new(recent, pos,
 					      json_pack("{s:s, s:I, s:I}", "key", key, "updatedAt",
-							(json_int_t)at, "age", (json_int_t)(now - at)));
+							(json_int_t)at, "age",
+							(json_int_t)(now - at)));
 			if (json_array_size(recent) > GW_HEALTH_RECENT)
 				json_array_remove(recent, GW_HEALTH_RECENT);
 		}
@@ -197,8 +201,9 @@ static json_t *gw_health_build(struct gateway *gw)
 
 		if (!id)
 			continue;
-		row = json_pack("{s:s, s:b, s:O, s:o}", "agentId", id, "isDefault", !strcmp(id, def),
-				"heartbeat", hb, "sessions", gw_health_sessions(gw, id, now));
+		row = json_pack("{s:s, s:b, s:O, s:o}", "agentId", id, "isDefault",
+				!strcmp(id, def), "heartbeat", hb, "sessions",
+				gw_health_sessions(gw, id, now));
 		if (json_is_string(json_object_get(a, "name")))
 			json_object_set(row, "name", json_object_get(a, "name"));
 		json_array_append_new(agents, row);
@@ -249,20 +254,19 @@ json_t *gw_hello_ok(struct gw_conn *c, json_t *auth)
 	if (!main_key || !*main_key)
 		main_key = "main";
 	snprintf(main_session, sizeof(main_session), "agent:%s:%s", def, main_key);
-	return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:{s:o, s:o}, "
-			 "s:{s:o, s:o, s:o, s:I, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}, "
-			 "s:o, s:{s:i, s:i, s:i}}",
-			 "type", "hello-ok", "protocol", c->protocol, "server", "version",
-			 PINCER_VERSION, "bootId", gw->boot_id, "connId", c->conn_id, "features",
-			 "methods", gw_method_names(), "events", gw_event_names(), "snapshot",
-			 "presence", gateway_presence_json(gw), "health",
-			 gateway_health_json(gw, false), "stateVersion",
-			 gateway_state_version_json(gw), "uptimeMs",
-			 (json_int_t)gateway_uptime_ms(gw), "configPath", gw->paths->config_path, "stateDir",
-			 gw->paths->state_dir, "authMode", gw_auth_mode_name(gw->auth.mode),
-			 "sessionDefaults", "defaultAgentId", def, "mainKey", main_key,
-			 "mainSessionKey", main_session, "scope", scope ? scope : "per-sender",
-			 "auth", auth, "policy", "maxPayload", (int)GW_MAX_PAYLOAD,
-			 "maxBufferedBytes", (int)GW_MAX_BUFFERED, "tickIntervalMs",
-			 GW_TICK_INTERVAL_MS);
+	return json_pack(
+		"{s:s, s:i, s:{s:s, s:s, s:s}, s:{s:o, s:o}, "
+		"s:{s:o, s:o, s:o, s:I, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}, "
+		"s:o, s:{s:i, s:i, s:i}}",
+		"type", "hello-ok", "protocol", c->protocol, "server", "version", PINCER_VERSION,
+		"bootId", gw->boot_id, "connId", c->conn_id, "features", "methods",
+		gw_method_names(), "events", gw_event_names(), "snapshot", "presence",
+		gateway_presence_json(gw), "health", gateway_health_json(gw, false), "stateVersion",
+		gateway_state_version_json(gw), "uptimeMs", (json_int_t)gateway_uptime_ms(gw),
+		"configPath", gw->paths->config_path, "stateDir", gw->paths->state_dir, "authMode",
+		gw_auth_mode_name(gw->auth.mode), "sessionDefaults", "defaultAgentId", def,
+		"mainKey", main_key, "mainSessionKey", main_session, "scope",
+		scope ? scope : "per-sender", "auth", auth, "policy", "maxPayload",
+		(int)GW_MAX_PAYLOAD, "maxBufferedBytes", (int)GW_MAX_BUFFERED, "tickIntervalMs",
+		GW_TICK_INTERVAL_MS);
 }

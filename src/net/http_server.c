@@ -114,16 +114,16 @@ struct http_conn {
 	size_t sent;
 
 	/* WebSocket, once upgraded (the struct is then also the struct http_ws) */
-	bool ws;           /* open: the handler has seen open() and not closed() */
-	bool ws_pending;   /* accepted by the handler, upgrade not completed yet */
-	void *ws_arg;      /* the handler's per-connection pointer */
-	struct buf rx;     /* the message being reassembled */
-	bool rx_binary;    /* its first frame was binary */
-	bool rx_skip;      /* it is over the cap: drop the rest of it */
+	bool ws;         /* open: the handler has seen open() and not closed() */
+	bool ws_pending; /* accepted by the handler, upgrade not completed yet */
+	void *ws_arg;    /* the handler's per-connection pointer */
+	struct buf rx;   /* the message being reassembled */
+	bool rx_binary;  /* its first frame was binary */
+	bool rx_skip;    /* it is over the cap: drop the rest of it */
 	struct ws_msg *out_head, *out_tail;
-	size_t out_bytes;  /* queued and not yet written */
-	bool closing;      /* a close is pending (or the connection is being dropped) */
-	bool close_sent;   /* our close frame is out; waiting for the peer's */
+	size_t out_bytes; /* queued and not yet written */
+	bool closing;     /* a close is pending (or the connection is being dropped) */
+	bool close_sent;  /* our close frame is out; waiting for the peer's */
 	int close_code;
 	char close_reason[124];
 	int peer_close_code;
@@ -853,8 +853,7 @@ static int ws_confirm_upgrade(struct http_conn *c)
 static void ws_deliver(struct http_conn *c, const struct http_ws_handler *h)
 {
 	/* buf keeps a NUL after the data (buf_append guarantees room for it). */
-	h->message((struct http_ws *)c, c->ws_arg, c->rx.p ? c->rx.p : "", c->rx.len,
-		   c->rx_binary);
+	h->message((struct http_ws *)c, c->ws_arg, c->rx.p ? c->rx.p : "", c->rx.len, c->rx_binary);
 	/* A big message's buffer is not kept for the connection's lifetime. */
 	if (c->rx.cap > WS_CHUNK)
 		buf_release(&c->rx);
@@ -913,8 +912,8 @@ static int ws_writeable(struct http_conn *c)
 		 * pointer: the reserved room for the first fragment, bytes
 		 * already sent for later ones.
 		 */
-		if (lws_write(c->wsi, m->buf + LWS_PRE + m->off, n, (enum lws_write_protocol)flags) <
-		    (int)n)
+		if (lws_write(c->wsi, m->buf + LWS_PRE + m->off, n,
+			      (enum lws_write_protocol)flags) < (int)n)
 			return -1;
 		m->off += n;
 		c->out_bytes -= n;
@@ -1388,10 +1387,10 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_op
 	s->arg = o->arg;
 	s->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
 	s->ws = o->ws;
-	s->ws_max_message = o->ws && o->ws->max_message ? o->ws->max_message
-							: WS_DEFAULT_MAX_MESSAGE;
-	s->ws_max_buffered = o->ws && o->ws->max_buffered ? o->ws->max_buffered
-							  : WS_DEFAULT_MAX_BUFFERED;
+	s->ws_max_message =
+		o->ws && o->ws->max_message ? o->ws->max_message : WS_DEFAULT_MAX_MESSAGE;
+	s->ws_max_buffered =
+		o->ws && o->ws->max_buffered ? o->ws->max_buffered : WS_DEFAULT_MAX_BUFFERED;
 	s->wbuf =
 		xmalloc(LWS_PRE + (HTTP_CHUNK > HTTP_HEADER_ROOM ? HTTP_CHUNK : HTTP_HEADER_ROOM));
 

@@ -240,10 +240,10 @@ struct http_server_opts {
 	 * "::1"); "localhost" means 127.0.0.1.
 	 */
 	const char *host;
-	int port;                        /* 0: let the kernel pick (see http_server_port) */
-	const struct http_route *routes; /* {NULL}-terminated; borrowed for the server's life */
-	void *arg;                       /* passed to every handler */
-	size_t max_body;                 /* default request body cap; 0: HTTP_DEFAULT_MAX_BODY */
+	int port;                         /* 0: let the kernel pick (see http_server_port) */
+	const struct http_route *routes;  /* {NULL}-terminated; borrowed for the server's life */
+	void *arg;                        /* passed to every handler */
+	size_t max_body;                  /* default request body cap; 0: HTTP_DEFAULT_MAX_BODY */
 	const struct http_ws_handler *ws; /* NULL: WebSocket upgrades get a 404 */
 };
 

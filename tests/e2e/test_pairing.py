@@ -207,3 +207,31 @@ def test_devices_cli(gw, penv):
     assert r.returncode == 2
     r = penv.run("devices", "approve", "--latest")
     assert r.returncode == 1 and "no pending pairing requests" in r.stderr
+
+
+def test_a_broken_identity_file_is_reported_and_kept(gateway, penv):
+    penv.write_config('{gateway: {auth: {token: "%s"}}}' % TOKEN)
+    f = penv.state / "identity" / "device.json"
+    f.parent.mkdir(parents=True)
+    f.write_text("{not json")
+    g = gateway()
+    with connected(g.port, token=TOKEN, scopes=["operator.read"]) as c:
+        e = c.request("gateway.identity.get")["error"]
+        assert e["code"] == "UNAVAILABLE" and "not a device identity" in e["message"]
+        assert c.call("health")["ok"]
+    assert f.read_text() == "{not json"
+
+
+def test_rename_a_device(gw):
+    dev = Device()
+    with Client(gw.port) as c:
+        assert device_connect(c, dev, token=TOKEN)["ok"]
+    with connected(gw.port, token=TOKEN) as admin:
+        r = admin.call("device.pair.rename", {"deviceId": dev.id, "label": "kitchen tablet"})
+        assert r["device"]["operatorLabel"] == "kitchen tablet"
+        for bad in ({"deviceId": dev.id, "label": ""}, {"deviceId": dev.id, "label": "x" * 65},
+                    {"deviceId": dev.id}, {"deviceId": dev.id, "label": 5},
+                    {"deviceId": "nope", "label": "x"}):
+            e = admin.request("device.pair.rename", bad)["error"]
+            assert e["code"] == "INVALID_REQUEST", (bad, e)
+        assert admin.call("device.pair.list")["paired"][0]["operatorLabel"] == "kitchen tablet"

@@ -64,8 +64,7 @@ static void test_modes(void **state)
 	assert_true(a.exempt_loopback);
 	gw_auth_release(&a);
 
-	assert_int_equal(auth_from("{gateway:{auth:{mode:'password'}}}", &a, err, sizeof(err)),
-			 -1);
+	assert_int_equal(auth_from("{gateway:{auth:{mode:'password'}}}", &a, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no password is set"));
 
 	setenv("OPENCLAW_GATEWAY_TOKEN", "from-env", 1);
@@ -74,8 +73,7 @@ static void test_modes(void **state)
 	gw_auth_release(&a);
 	unsetenv("OPENCLAW_GATEWAY_TOKEN");
 
-	assert_int_equal(auth_from("{gateway:{auth:{mode:'trusted-proxy'}}}", &a, err,
-				   sizeof(err)),
+	assert_int_equal(auth_from("{gateway:{auth:{mode:'trusted-proxy'}}}", &a, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "trusted-proxy"));
 }
@@ -104,8 +102,9 @@ static void test_trusted_proxies(void **state)
 
 static void test_rate_limit(void **state)
 {
-	struct gw_auth a = { .max_attempts = 3, .window_ms = 1000, .lockout_ms = 5000,
-			     .exempt_loopback = true };
+	struct gw_auth a = {
+		.max_attempts = 3, .window_ms = 1000, .lockout_ms = 5000, .exempt_loopback = true
+	};
 	int64_t t = 1000000;
 
 	/* Failures spread wider than the window never lock. */

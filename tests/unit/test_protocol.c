@@ -57,8 +57,8 @@ static void test_frame_errors(void **state)
 		  "invalid request frame: must have required property 'method'", "a" },
 		{ "{\"type\":\"req\",\"id\":\"a\",\"method\":\"m\",\"x\":1}",
 		  "invalid request frame: at root: unexpected property 'x'", "a" },
-		{ "{\"type\":\"cancel\"}", "invalid request frame: must have required property 'id'",
-		  NULL },
+		{ "{\"type\":\"cancel\"}",
+		  "invalid request frame: must have required property 'id'", NULL },
 		{ "{\"type\":\"cancel\",\"id\":\"a\",\"method\":\"m\"}",
 		  "invalid request frame: at root: unexpected property 'method'", "a" },
 		{ "{\"type\":\"req\",\"id\":\"a\",\"id\":\"b\",\"method\":\"m\"}",
@@ -96,19 +96,21 @@ static json_t *params(const char *extra)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf),
-		 "{\"minProtocol\":4,\"maxProtocol\":4,\"client\":{\"id\":\"cli\",\"version\":\"1\","
-		 "\"platform\":\"linux\",\"mode\":\"cli\"}%s}",
-		 extra);
+	snprintf(
+		buf, sizeof(buf),
+		"{\"minProtocol\":4,\"maxProtocol\":4,\"client\":{\"id\":\"cli\",\"version\":\"1\","
+		"\"platform\":\"linux\",\"mode\":\"cli\"}%s}",
+		extra);
 	return json_loads(buf, 0, NULL);
 }
 
 static void test_connect_ok(void **state)
 {
-	json_t *p = params(",\"role\":\"node\",\"scopes\":[],\"caps\":[\"tool-events\"],"
-			   "\"auth\":{\"token\":\"t\"},\"device\":{\"id\":\"d\",\"publicKey\":\"k\","
-			   "\"signature\":\"s\",\"signedAt\":1,\"nonce\":\"n\"},"
-			   "\"permissions\":{\"a\":true},\"locale\":\"en\"");
+	json_t *p =
+		params(",\"role\":\"node\",\"scopes\":[],\"caps\":[\"tool-events\"],"
+		       "\"auth\":{\"token\":\"t\"},\"device\":{\"id\":\"d\",\"publicKey\":\"k\","
+		       "\"signature\":\"s\",\"signedAt\":1,\"nonce\":\"n\"},"
+		       "\"permissions\":{\"a\":true},\"locale\":\"en\"");
 	struct gw_connect c;
 	char err[256];
 
@@ -132,9 +134,11 @@ static void test_connect_errors(void **state)
 		{ ",\"scopes\":\"x\"", "invalid connect params: at /scopes: must be array" },
 		{ ",\"scopes\":[\"\"]", "invalid connect params: at /scopes/0: must be non-empty" },
 		{ ",\"role\":\"king\"", "invalid role" },
-		{ ",\"auth\":{\"token\":1}", "invalid connect params: at /auth/token: must be string" },
+		{ ",\"auth\":{\"token\":1}",
+		  "invalid connect params: at /auth/token: must be string" },
 		{ ",\"auth\":{\"x\":\"y\"}", "at /auth: unexpected property 'x'" },
-		{ ",\"device\":{\"id\":\"d\"}", "at /device: must have required property 'publicKey'" },
+		{ ",\"device\":{\"id\":\"d\"}",
+		  "at /device: must have required property 'publicKey'" },
 		{ ",\"permissions\":{\"a\":1}", "at /permissions: must have boolean values" },
 	};
 	struct gw_connect c;
@@ -203,8 +207,8 @@ static void test_scopes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame_req),     cmocka_unit_test(test_frame_errors),
-		cmocka_unit_test(test_responses),     cmocka_unit_test(test_connect_ok),
+		cmocka_unit_test(test_frame_req),      cmocka_unit_test(test_frame_errors),
+		cmocka_unit_test(test_responses),      cmocka_unit_test(test_connect_ok),
 		cmocka_unit_test(test_connect_errors), cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_scopes),
 	};

@@ -3,42 +3,80 @@
  * OpenClaw 2026.9.6's own pairing store; do not edit.
  */
 static const char *const devices_scenario_steps[] = {
-	"{\"op\":\"request\",\"at\":1767225600000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"operator\",\"scopes\":[\"operator.read\"]}}",
-	"{\"op\":\"request\",\"at\":1767225601000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.21\",\"role\":\"operator\",\"scopes\":[\"operator.read\"]}}",
-	"{\"op\":\"request\",\"at\":1767225601500,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":\"KEY-A\",\"role\":\"operator\",\"scopes\":[]}}",
-	"{\"op\":\"request\",\"at\":1767225602000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"operator\",\"scopes\":[\"operator.admin\"]}}",
+	"{\"op\":\"request\",\"at\":1767225600000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":"
+	"\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"operator\",\"scopes\":["
+	"\"operator.read\"]}}",
+	"{\"op\":\"request\",\"at\":1767225601000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":"
+	"\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.21\",\"role\":\"operator\",\"scopes\":["
+	"\"operator.read\"]}}",
+	"{\"op\":\"request\",\"at\":1767225601500,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":"
+	"\"KEY-A\",\"role\":\"operator\",\"scopes\":[]}}",
+	"{\"op\":\"request\",\"at\":1767225602000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":"
+	"\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"operator\",\"scopes\":["
+	"\"operator.admin\"]}}",
 	"{\"op\":\"list\",\"at\":1767225602000}",
 	"{\"op\":\"approve\",\"at\":1767225602500,\"request\":\"<req:1>\"}",
-	"{\"op\":\"approve\",\"at\":1767225602600,\"request\":\"<req:1>\",\"callerScopes\":[\"operator.write\"]}",
-	"{\"op\":\"approve\",\"at\":1767225603000,\"request\":\"<req:1>\",\"callerScopes\":[\"operator.admin\"]}",
-	"{\"op\":\"approve\",\"at\":1767225603001,\"request\":\"<req:1>\",\"callerScopes\":[\"operator.admin\"]}",
-	"{\"op\":\"verify\",\"at\":1767225604000,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"token\":\"<token:0>\",\"scopes\":[\"operator.read\"]}",
-	"{\"op\":\"verify\",\"at\":1767225604001,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"token\":\"wrong\",\"scopes\":[]}",
-	"{\"op\":\"verify\",\"at\":1767225604002,\"deviceId\":\"dev-a\",\"role\":\"node\",\"token\":\"<token:0>\",\"scopes\":[]}",
-	"{\"op\":\"verify\",\"at\":1767225604003,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"token\":\"<token:0>\",\"scopes\":[\"operator.talk.secrets\"]}",
-	"{\"op\":\"verify\",\"at\":1767225604004,\"deviceId\":\"dev-z\",\"role\":\"operator\",\"token\":\"<token:0>\",\"scopes\":[]}",
-	"{\"op\":\"request\",\"at\":1767225605000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"scopes\":[]}}",
-	"{\"op\":\"request\",\"at\":1767225605100,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\",\"scopes\":[\"operator.write\"],\"silent\":true}}",
+	"{\"op\":\"approve\",\"at\":1767225602600,\"request\":\"<req:1>\",\"callerScopes\":["
+	"\"operator.write\"]}",
+	"{\"op\":\"approve\",\"at\":1767225603000,\"request\":\"<req:1>\",\"callerScopes\":["
+	"\"operator.admin\"]}",
+	"{\"op\":\"approve\",\"at\":1767225603001,\"request\":\"<req:1>\",\"callerScopes\":["
+	"\"operator.admin\"]}",
+	"{\"op\":\"verify\",\"at\":1767225604000,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"token\":\"<token:0>\",\"scopes\":[\"operator.read\"]}",
+	"{\"op\":\"verify\",\"at\":1767225604001,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"token\":\"wrong\",\"scopes\":[]}",
+	"{\"op\":\"verify\",\"at\":1767225604002,\"deviceId\":\"dev-a\",\"role\":\"node\","
+	"\"token\":\"<token:0>\",\"scopes\":[]}",
+	"{\"op\":\"verify\",\"at\":1767225604003,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"token\":\"<token:0>\",\"scopes\":[\"operator.talk.secrets\"]}",
+	"{\"op\":\"verify\",\"at\":1767225604004,\"deviceId\":\"dev-z\",\"role\":\"operator\","
+	"\"token\":\"<token:0>\",\"scopes\":[]}",
+	"{\"op\":\"request\",\"at\":1767225605000,\"req\":{\"deviceId\":\"dev-a\",\"publicKey\":"
+	"\"KEY-A\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"scopes\":[]}}",
+	"{\"op\":\"request\",\"at\":1767225605100,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":"
+	"\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":"
+	"\"operator\",\"scopes\":[\"operator.write\"],\"silent\":true}}",
 	"{\"op\":\"reject\",\"at\":1767225605200,\"request\":\"<req:3>\"}",
 	"{\"op\":\"reject\",\"at\":1767225605201,\"request\":\"<req:3>\"}",
 	"{\"op\":\"approve\",\"at\":1767225606000,\"request\":\"<req:2>\",\"callerScopes\":[]}",
-	"{\"op\":\"rotate\",\"at\":1767225607000,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"scopes\":[\"operator.read\"]}",
-	"{\"op\":\"rotate\",\"at\":1767225607001,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"scopes\":[\"operator.admin\"],\"callerScopes\":[\"operator.read\"]}",
-	"{\"op\":\"rotate\",\"at\":1767225607002,\"deviceId\":\"dev-a\",\"role\":\"node\",\"scopes\":[\"node.camera\"]}",
+	"{\"op\":\"rotate\",\"at\":1767225607000,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.read\"]}",
+	"{\"op\":\"rotate\",\"at\":1767225607001,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.admin\"],\"callerScopes\":[\"operator.read\"]}",
+	"{\"op\":\"rotate\",\"at\":1767225607002,\"deviceId\":\"dev-a\",\"role\":\"node\","
+	"\"scopes\":[\"node.camera\"]}",
 	"{\"op\":\"rotate\",\"at\":1767225607003,\"deviceId\":\"dev-a\",\"role\":\"worker\"}",
 	"{\"op\":\"rotate\",\"at\":1767225607004,\"deviceId\":\"dev-a\",\"role\":\"node\"}",
-	"{\"op\":\"revoke\",\"at\":1767225608000,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"callerScopes\":[\"operator.talk\"]}",
-	"{\"op\":\"revoke\",\"at\":1767225608001,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"callerScopes\":[\"operator.admin\"]}",
-	"{\"op\":\"verify\",\"at\":1767225608002,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"token\":\"<token:3>\",\"scopes\":[]}",
-	"{\"op\":\"ensure\",\"at\":1767225609000,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"scopes\":[\"operator.read\"]}",
-	"{\"op\":\"ensure\",\"at\":1767225609001,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"scopes\":[]}",
-	"{\"op\":\"ensure\",\"at\":1767225609002,\"deviceId\":\"dev-a\",\"role\":\"operator\",\"scopes\":[\"operator.pairing\"]}",
-	"{\"op\":\"ensure\",\"at\":1767225609003,\"deviceId\":\"dev-a\",\"role\":\"node\",\"scopes\":[]}",
+	"{\"op\":\"revoke\",\"at\":1767225608000,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"callerScopes\":[\"operator.talk\"]}",
+	"{\"op\":\"revoke\",\"at\":1767225608001,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"callerScopes\":[\"operator.admin\"]}",
+	"{\"op\":\"verify\",\"at\":1767225608002,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"token\":\"<token:3>\",\"scopes\":[]}",
+	"{\"op\":\"ensure\",\"at\":1767225609000,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.read\"]}",
+	"{\"op\":\"ensure\",\"at\":1767225609001,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"scopes\":[]}",
+	"{\"op\":\"ensure\",\"at\":1767225609002,\"deviceId\":\"dev-a\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.pairing\"]}",
+	"{\"op\":\"ensure\",\"at\":1767225609003,\"deviceId\":\"dev-a\",\"role\":\"node\","
+	"\"scopes\":[]}",
 	"{\"op\":\"list\",\"at\":1767225609100}",
-	"{\"op\":\"request\",\"at\":1767225609200,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\",\"scopes\":[\"operator.read\"]}}",
+	"{\"op\":\"request\",\"at\":1767225609200,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":"
+	"\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":"
+	"\"operator\",\"scopes\":[\"operator.read\"]}}",
 	"{\"op\":\"list\",\"at\":1767225909201}",
-	"{\"op\":\"auto\",\"at\":1767226000000,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\",\"scopes\":[\"operator.read\",\"operator.approvals\"]}}",
-	"{\"op\":\"auto\",\"at\":1767226000100,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\",\"scopes\":[\"operator.write\"],\"remoteIp\":\"127.0.0.1\"}}",
+	"{\"op\":\"auto\",\"at\":1767226000000,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-"
+	"B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.read\",\"operator.approvals\"]}}",
+	"{\"op\":\"auto\",\"at\":1767226000100,\"req\":{\"deviceId\":\"dev-b\",\"publicKey\":\"KEY-"
+	"B\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"role\":\"operator\","
+	"\"scopes\":[\"operator.write\"],\"remoteIp\":\"127.0.0.1\"}}",
 	"{\"op\":\"list\",\"at\":1767226000200}",
 	"{\"op\":\"remove\",\"at\":1767226100000,\"deviceId\":\"dev-a\"}",
 	"{\"op\":\"remove\",\"at\":1767226100001,\"deviceId\":\"dev-a\"}",
@@ -47,45 +85,165 @@ static const char *const devices_scenario_steps[] = {
 };
 
 static const char *const devices_scenario_expected[] = {
-	"{\"created\":true,\"expiresAtMs\":1767225900000,\"request\":{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
-	"{\"created\":false,\"expiresAtMs\":1767225901000,\"request\":{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.21\",\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
-	"{\"created\":false,\"expiresAtMs\":1767225901500,\"request\":{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.21\",\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
-	"{\"created\":true,\"expiresAtMs\":1767225902000,\"request\":{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"requestId\":\"<req:1>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"silent\":false,\"ts\":1767225602000},\"status\":\"pending\",\"superseded\":[{\"deviceId\":\"dev-a\",\"requestId\":\"<req:0>\"}]}",
-	"{\"paired\":[],\"pending\":[{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"requestId\":\"<req:1>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"silent\":false,\"ts\":1767225602000}]}",
+	"{\"created\":true,\"expiresAtMs\":1767225900000,\"request\":{\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":"
+	"false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\","
+	"\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":["
+	"\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
+	"{\"created\":false,\"expiresAtMs\":1767225901000,\"request\":{\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":"
+	"false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.21\","
+	"\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":["
+	"\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
+	"{\"created\":false,\"expiresAtMs\":1767225901500,\"request\":{\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":"
+	"false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.21\","
+	"\"requestId\":\"<req:0>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":["
+	"\"operator.read\"],\"silent\":false,\"ts\":1767225600000},\"status\":\"pending\"}",
+	"{\"created\":true,\"expiresAtMs\":1767225902000,\"request\":{\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":"
+	"false,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\","
+	"\"requestId\":\"<req:1>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":["
+	"\"operator.read\",\"operator.admin\"],\"silent\":false,\"ts\":1767225602000},\"status\":"
+	"\"pending\",\"superseded\":[{\"deviceId\":\"dev-a\",\"requestId\":\"<req:0>\"}]}",
+	"{\"paired\":[],\"pending\":[{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":"
+	"\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":false,\"platform\":\"linux\","
+	"\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"requestId\":\"<req:1>\",\"role\":"
+	"\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.admin\"],"
+	"\"silent\":false,\"ts\":1767225602000}]}",
 	"{\"message\":\"missing scope: operator.admin\",\"status\":\"forbidden\"}",
 	"{\"message\":\"missing scope: operator.admin\",\"status\":\"forbidden\"}",
-	"{\"device\":{\"approvedAtMs\":1767225603000,\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767225603000,\"role\":\"operator\",\"scopes\":[\"operator.admin\",\"operator.read\",\"operator.write\"],\"token\":\"<token:0>\"}}},\"requestId\":\"<req:1>\",\"status\":\"approved\"}",
+	"{\"device\":{\"approvedAtMs\":1767225603000,\"approvedScopes\":[\"operator.read\","
+	"\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\","
+	"\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\","
+	"\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":"
+	"\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.admin\"],"
+	"\"tokens\":{\"operator\":{\"createdAtMs\":1767225603000,\"role\":\"operator\",\"scopes\":["
+	"\"operator.admin\",\"operator.read\",\"operator.write\"],\"token\":\"<token:0>\"}}},"
+	"\"requestId\":\"<req:1>\",\"status\":\"approved\"}",
 	"null",
 	"{\"ok\":true}",
 	"{\"ok\":false,\"reason\":\"token-mismatch\"}",
 	"{\"ok\":false,\"reason\":\"token-missing\"}",
 	"{\"ok\":true}",
 	"{\"ok\":false,\"reason\":\"device-not-paired\"}",
-	"{\"created\":true,\"expiresAtMs\":1767225905000,\"request\":{\"clientId\":\"cli\",\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":true,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"requestId\":\"<req:2>\",\"role\":\"node\",\"roles\":[\"node\"],\"scopes\":[],\"silent\":false,\"ts\":1767225605000},\"status\":\"pending\"}",
-	"{\"created\":true,\"expiresAtMs\":1767225905100,\"request\":{\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"deviceId\":\"dev-b\",\"isRepair\":false,\"publicKey\":\"KEY-B\",\"requestId\":\"<req:3>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.write\"],\"silent\":true,\"ts\":1767225605100},\"status\":\"pending\"}",
+	"{\"created\":true,\"expiresAtMs\":1767225905000,\"request\":{\"clientId\":\"cli\","
+	"\"clientMode\":\"cli\",\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"isRepair\":"
+	"true,\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\","
+	"\"requestId\":\"<req:2>\",\"role\":\"node\",\"roles\":[\"node\"],\"scopes\":[],\"silent\":"
+	"false,\"ts\":1767225605000},\"status\":\"pending\"}",
+	"{\"created\":true,\"expiresAtMs\":1767225905100,\"request\":{\"clientId\":\"openclaw-"
+	"control-ui\",\"clientMode\":\"webchat\",\"deviceId\":\"dev-b\",\"isRepair\":false,"
+	"\"publicKey\":\"KEY-B\",\"requestId\":\"<req:3>\",\"role\":\"operator\",\"roles\":["
+	"\"operator\"],\"scopes\":[\"operator.write\"],\"silent\":true,\"ts\":1767225605100},"
+	"\"status\":\"pending\"}",
 	"{\"deviceId\":\"dev-b\",\"requestId\":\"<req:3>\"}",
 	"null",
-	"{\"device\":{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"scopes\":[],\"token\":\"<token:1>\"},\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"scopes\":[\"operator.admin\",\"operator.read\",\"operator.write\"],\"token\":\"<token:0>\"}}},\"requestId\":\"<req:2>\",\"status\":\"approved\"}",
-	"{\"entry\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225607000,\"scopes\":[\"operator.read\"],\"token\":\"<token:2>\"},\"ok\":true}",
+	"{\"device\":{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\","
+	"\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\","
+	"\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\","
+	"\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":"
+	"\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\","
+	"\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],"
+	"\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"scopes\":[],"
+	"\"token\":\"<token:1>\"},\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":"
+	"1767225604003,\"role\":\"operator\",\"scopes\":[\"operator.admin\",\"operator.read\","
+	"\"operator.write\"],\"token\":\"<token:0>\"}}},\"requestId\":\"<req:2>\",\"status\":"
+	"\"approved\"}",
+	"{\"entry\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":"
+	"\"operator\",\"rotatedAtMs\":1767225607000,\"scopes\":[\"operator.read\"],\"token\":\"<"
+	"token:2>\"},\"ok\":true}",
 	"{\"ok\":false,\"reason\":\"caller-missing-scope\",\"scope\":\"operator.admin\"}",
 	"{\"ok\":false,\"reason\":\"scope-outside-approved-baseline\"}",
 	"{\"ok\":false,\"reason\":\"unknown-device-or-role\"}",
-	"{\"entry\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"ok\":true}",
+	"{\"entry\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,"
+	"\"scopes\":[],\"token\":\"<token:3>\"},\"ok\":true}",
 	"{\"ok\":false,\"reason\":\"caller-missing-scope\",\"scope\":\"operator.read\"}",
-	"{\"entry\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"revokedAtMs\":1767225608001,\"role\":\"operator\",\"rotatedAtMs\":1767225607000,\"scopes\":[\"operator.read\"],\"token\":\"<token:2>\"},\"ok\":true}",
+	"{\"entry\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"revokedAtMs\":"
+	"1767225608001,\"role\":\"operator\",\"rotatedAtMs\":1767225607000,\"scopes\":[\"operator."
+	"read\"],\"token\":\"<token:2>\"},\"ok\":true}",
 	"{\"ok\":false,\"reason\":\"token-revoked\"}",
-	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609000,\"scopes\":[\"operator.read\"],\"token\":\"<token:4>\"}",
-	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609000,\"scopes\":[\"operator.read\"],\"token\":\"<token:4>\"}",
-	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}",
-	"{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"}",
-	"{\"paired\":[{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}}}],\"pending\":[]}",
-	"{\"created\":true,\"expiresAtMs\":1767225909200,\"request\":{\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"deviceId\":\"dev-b\",\"isRepair\":false,\"publicKey\":\"KEY-B\",\"requestId\":\"<req:4>\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\"],\"silent\":false,\"ts\":1767225609200},\"status\":\"pending\"}",
-	"{\"paired\":[{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}}}],\"pending\":[]}",
-	"{\"device\":{\"approvedAtMs\":1767226000000,\"approvedScopes\":[\"operator.read\",\"operator.approvals\"],\"approvedVia\":\"silent\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000000,\"lastSeenReason\":\"connect\",\"publicKey\":\"KEY-B\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\",\"scopes\":[\"operator.approvals\",\"operator.read\"],\"token\":\"<token:6>\"}}},\"requestId\":\"<req:5>\"}",
-	"{\"device\":{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\",\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\",\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\",\"operator.write\"],\"token\":\"<token:7>\"}}},\"requestId\":\"<req:6>\"}",
-	"{\"paired\":[{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\",\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\",\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\",\"operator.write\"],\"token\":\"<token:7>\"}}},{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\",\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\",\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}}}],\"pending\":[]}",
+	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767225609000,\"scopes\":[\"operator.read\"],\"token\":\"<token:4>\"}",
+	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767225609000,\"scopes\":[\"operator.read\"],\"token\":\"<token:4>\"}",
+	"{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}",
+	"{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":"
+	"[],\"token\":\"<token:3>\"}",
+	"{\"paired\":[{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\","
+	"\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\","
+	"\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\","
+	"\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":"
+	"\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\","
+	"\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],"
+	"\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":"
+	"1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"operator\":{\"createdAtMs\":"
+	"1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":"
+	"1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}}}],\"pending\":[]"
+	"}",
+	"{\"created\":true,\"expiresAtMs\":1767225909200,\"request\":{\"clientId\":\"openclaw-"
+	"control-ui\",\"clientMode\":\"webchat\",\"deviceId\":\"dev-b\",\"isRepair\":false,"
+	"\"publicKey\":\"KEY-B\",\"requestId\":\"<req:4>\",\"role\":\"operator\",\"roles\":["
+	"\"operator\"],\"scopes\":[\"operator.read\"],\"silent\":false,\"ts\":1767225609200},"
+	"\"status\":\"pending\"}",
+	"{\"paired\":[{\"approvedAtMs\":1767225606000,\"approvedScopes\":[\"operator.read\","
+	"\"operator.admin\"],\"approvedVia\":\"owner\",\"clientId\":\"cli\",\"clientMode\":\"cli\","
+	"\"createdAtMs\":1767225603000,\"deviceId\":\"dev-a\",\"displayName\":\"Laptop\","
+	"\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":\"device-token-auth\",\"platform\":"
+	"\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192.168.1.20\",\"role\":\"node\","
+	"\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator.read\",\"operator.admin\"],"
+	"\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":\"node\",\"rotatedAtMs\":"
+	"1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},\"operator\":{\"createdAtMs\":"
+	"1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":\"operator\",\"rotatedAtMs\":"
+	"1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<token:5>\"}}}],\"pending\":[]"
+	"}",
+	"{\"device\":{\"approvedAtMs\":1767226000000,\"approvedScopes\":[\"operator.read\","
+	"\"operator.approvals\"],\"approvedVia\":\"silent\",\"clientId\":\"openclaw-control-ui\","
+	"\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,\"deviceId\":\"dev-b\","
+	"\"lastSeenAtMs\":1767226000000,\"lastSeenReason\":\"connect\",\"publicKey\":\"KEY-B\","
+	"\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator."
+	"approvals\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":"
+	"\"operator\",\"scopes\":[\"operator.approvals\",\"operator.read\"],\"token\":\"<token:6>"
+	"\"}}},\"requestId\":\"<req:5>\"}",
+	"{\"device\":{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\","
+	"\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":"
+	"\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,"
+	"\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\","
+	"\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":["
+	"\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],"
+	"\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\","
+	"\"operator.write\"],\"token\":\"<token:7>\"}}},\"requestId\":\"<req:6>\"}",
+	"{\"paired\":[{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\","
+	"\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":"
+	"\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,"
+	"\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\","
+	"\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":["
+	"\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],"
+	"\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\","
+	"\"operator.write\"],\"token\":\"<token:7>\"}}},{\"approvedAtMs\":1767225606000,"
+	"\"approvedScopes\":[\"operator.read\",\"operator.admin\"],\"approvedVia\":\"owner\","
+	"\"clientId\":\"cli\",\"clientMode\":\"cli\",\"createdAtMs\":1767225603000,\"deviceId\":"
+	"\"dev-a\",\"displayName\":\"Laptop\",\"lastSeenAtMs\":1767225604003,\"lastSeenReason\":"
+	"\"device-token-auth\",\"platform\":\"linux\",\"publicKey\":\"KEY-A\",\"remoteIp\":\"192."
+	"168.1.20\",\"role\":\"node\",\"roles\":[\"operator\",\"node\"],\"scopes\":[\"operator."
+	"read\",\"operator.admin\"],\"tokens\":{\"node\":{\"createdAtMs\":1767225606000,\"role\":"
+	"\"node\",\"rotatedAtMs\":1767225607004,\"scopes\":[],\"token\":\"<token:3>\"},"
+	"\"operator\":{\"createdAtMs\":1767225603000,\"lastUsedAtMs\":1767225604003,\"role\":"
+	"\"operator\",\"rotatedAtMs\":1767225609002,\"scopes\":[\"operator.pairing\"],\"token\":\"<"
+	"token:5>\"}}}],\"pending\":[]}",
 	"{\"deviceId\":\"dev-a\"}",
 	"null",
-	"{\"paired\":[{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\",\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":[\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\",\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\",\"operator.write\"],\"token\":\"<token:7>\"}}}],\"pending\":[]}",
+	"{\"paired\":[{\"approvedAtMs\":1767226000100,\"approvedScopes\":[\"operator.read\","
+	"\"operator.approvals\",\"operator.write\"],\"approvedVia\":\"silent\",\"clientId\":"
+	"\"openclaw-control-ui\",\"clientMode\":\"webchat\",\"createdAtMs\":1767226000000,"
+	"\"deviceId\":\"dev-b\",\"lastSeenAtMs\":1767226000100,\"lastSeenReason\":\"connect\","
+	"\"publicKey\":\"KEY-B\",\"remoteIp\":\"127.0.0.1\",\"role\":\"operator\",\"roles\":["
+	"\"operator\"],\"scopes\":[\"operator.read\",\"operator.approvals\",\"operator.write\"],"
+	"\"tokens\":{\"operator\":{\"createdAtMs\":1767226000000,\"role\":\"operator\","
+	"\"rotatedAtMs\":1767226000100,\"scopes\":[\"operator.approvals\",\"operator.read\","
+	"\"operator.write\"],\"token\":\"<token:7>\"}}}],\"pending\":[]}",
 	NULL,
 };
