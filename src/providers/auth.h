@@ -1,0 +1,78 @@
+/*
+ * auth.h - credentials per agent and their health: OpenClaw's
+ * `agents/<id>/agent/auth-profiles.json`.
+ *
+ *	{"version":1,
+ *	 "profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-…"},
+ *	             "openai:work":{"type":"api_key","provider":"openai","key":{"source":"env","id":"OPENAI_WORK_KEY"}}},
+ *	 "order":{"anthropic":["anthropic:default"]},            (optional)
+ *	 "usageStats":{"anthropic:default":{"lastUsed":ms,"cooldownUntil":ms,"errorCount":n,
+ *	                                    "disabledUntil":ms,"disabledReason":"billing"}}}
+ *
+ * `key` may be a string or a SecretRef; `type:"token"` (a bearer token) is
+ * treated like api_key; OAuth profiles are kept on disk untouched but not
+ * used (pincer has no OAuth flows yet). Unknown fields are preserved.
+ *
+ * Candidates for a provider, in order (SPEC §4.8): the session's sticky
+ * profile if still healthy; then `auth.order[provider]` (config) or the
+ * file's `order[provider]`; then every profile of that provider, oldest
+ * lastUsed first; profiles in cooldown or disabled go last (soonest
+ * available first). When the store has no profile for the provider, one
+ * synthetic candidate "<provider>:env" carries the key from config/env
+ * (catalog_config_key).
+ *
+ * Cooldowns on auth, rate-limit, overloaded and timeout-like failures:
+ * 1 m, 5 m, 25 m, then 1 h (errorCount 1, 2, 3, ≥4), or Retry-After when
+ * longer. Billing failures disable the profile for 5 h, doubling per
+ * repeat up to 24 h. A success clears errorCount and cooldown. Counters
+ * reset after 24 h without failure.
+ *
+ * The file is re-read when its mtime changes and written atomically (0600)
+ * after every state change; a corrupt file is reported and treated as empty
+ * (and never overwritten, so nothing is lost).
+ */
+#ifndef PINCER_PROVIDERS_AUTH_H
+#define PINCER_PROVIDERS_AUTH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "providers/provider.h"
+
+struct config;
+struct auth_store;
+
+/* Open (lazily read) `<agent_dir>/auth-profiles.json`. Never fails. */
+struct auth_store *auth_store_open(const char *agent_dir);
+void auth_store_free(struct auth_store *s);
+
+struct auth_candidate {
+	char *profile_id;   /* "anthropic:default", or "<provider>:env" */
+	char *key;          /* resolved secret; NULL for keyless providers (ollama, local) */
+	int64_t available_at; /* ms; 0 when usable now */
+};
+
+/*
+ * Candidates for `provider`, best first (see above), keys resolved. `sticky`
+ * (may be NULL) is the session's profile. Returns the count (0 when there
+ * is no credential at all and the provider needs one), with *out a new
+ * array freed by auth_candidates_free. Profiles whose SecretRef cannot be
+ * resolved are skipped with a warning.
+ */
+size_t auth_candidates(struct auth_store *s, const struct config *cfg, const char *provider,
+		       const char *sticky, int64_t now_ms, struct auth_candidate **out);
+void auth_candidates_free(struct auth_candidate *c, size_t n);
+
+/* Record the outcome of a call made with `profile_id`. Writes the file. */
+void auth_mark_success(struct auth_store *s, const char *profile_id, int64_t now_ms);
+void auth_mark_failure(struct auth_store *s, const char *profile_id, enum prov_err_kind kind,
+		       long retry_after_ms, int64_t now_ms);
+
+/* For `models status`: {"profiles":[{"id","provider","type","cooldownUntil"?,"disabledUntil"?,"errorCount"}]}. New. */
+json_t *auth_status(struct auth_store *s);
+
+/* The cooldown after the n-th consecutive failure (n ≥ 1), ms. */
+int64_t auth_cooldown_ms(int error_count);
+
+#endif
