@@ -14,6 +14,14 @@
 #include "gateway/client.h"
 
 extern const char cmd_config_usage[];
+/* `pincer config set PATH VALUE` from another command (models set). */
+int cmd_config_set_value(struct ctx *ctx, const char *path, const char *value);
+int cmd_agent(int argc, char **argv, struct ctx *ctx);
+extern const char cmd_agent_usage[];
+int cmd_sessions(int argc, char **argv, struct ctx *ctx);
+extern const char cmd_sessions_usage[];
+extern const char cmd_models_usage[];
+extern const struct cmd cmd_models_sub[];
 extern const struct cmd cmd_config_sub[];
 
 int cmd_gateway(int argc, char **argv, struct ctx *ctx);

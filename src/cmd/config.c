@@ -451,3 +451,10 @@ const struct cmd cmd_config_sub[] = {
 	  NULL },
 	{ NULL },
 };
+
+int cmd_config_set_value(struct ctx *ctx, const char *path, const char *value)
+{
+	char *argv[] = { (char *)"set", (char *)path, (char *)value, NULL };
+
+	return cmd_config_set(3, argv, ctx);
+}

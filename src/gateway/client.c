@@ -56,6 +56,7 @@ struct gw_req {
 	unsigned timeout_ms;
 	json_t *failed; /* set when it could not be sent: answered from the timer */
 	bool sent;
+	bool expect_final; /* `agent`: an "accepted" answer comes first, then the final one */
 	gw_result_fn cb;
 	void *arg;
 };
@@ -481,6 +482,14 @@ static void gw_on_res(struct gw_client *gc, json_t *f)
 		if (r->sent && !r->failed && !strcmp(r->id, id)) {
 			json_t *null = payload ? NULL : json_null();
 
+			if (ok && r->expect_final &&
+			    str_eq(json_string_value(json_object_get(payload, "status")), "accepted")) {
+				/* the run has begun; the deadline now counts toward its end */
+				r->deadline = time_mono_ms() + r->timeout_ms;
+				json_decref(bad);
+				return;
+			}
+
 			gw_req_answer(gc, r, ok ? (payload ? payload : null) : NULL,
 				      ok ? NULL : error);
 			json_decref(null);
@@ -692,6 +701,7 @@ int gw_client_request(struct gw_client *gc, const char *method, json_t *params, 
 	r->timeout_ms = timeout_ms ? timeout_ms : GW_DEFAULT_REQUEST_TIMEOUT_MS;
 	r->deadline = time_mono_ms() + r->timeout_ms;
 	r->cb = cb;
+	r->expect_final = !strcmp(method, "agent");
 	r->arg = arg;
 	for (pp = &gc->reqs; *pp; pp = &(*pp)->next)
 		;

@@ -40,6 +40,7 @@ struct gw_call;
 struct devices;
 struct gw_identity;
 struct gw_reload;
+struct agent_rt;
 
 enum gw_conn_state {
 	GWC_HANDSHAKE, /* challenge sent, waiting for connect */
@@ -107,6 +108,7 @@ struct gateway {
 	int64_t health_cache_mono_ms;
 
 	struct gw_reload *reload; /* live reload and config RPC state (reload.h) */
+	struct agent_rt *agents;  /* the agent runtime (agent/runtime.h) */
 	/*
 	 * Set by the daemon: called once a new config is in effect, to redo what
 	 * it derives from the config outside the gateway (the log sinks).
@@ -168,6 +170,9 @@ extern const struct http_route gateway_http_routes[];
  * current stateVersion.
  */
 void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, bool with_state);
+/* gateway_broadcast to the connections whose connect caps include `cap` only (NULL: all). */
+void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload,
+			   bool with_state, const char *cap);
 
 /* Send a frame as it is (res frames). Steals `frame`. Returns 0 or -1. */
 int gateway_send_frame(struct gw_conn *c, json_t *frame);

@@ -14,6 +14,7 @@ static const struct gw_method *const gw_families[] = {
 	gw_methods_system,
 	gw_methods_config,
 	gw_methods_devices,
+	gw_methods_agent,
 };
 
 /*
@@ -29,6 +30,9 @@ static const char *const gw_events[] = {
 	"config.changed",
 	"device.pair.requested",
 	"device.pair.resolved",
+	"agent",
+	"chat",
+	"sessions.changed",
 };
 
 const struct gw_method *gw_method_find(const char *name)
@@ -114,6 +118,36 @@ void gw_call_fail(struct gw_call *call, json_t *error)
 	gw_call_free(call);
 }
 
+void gw_call_progress(struct gw_call *call, json_t *payload)
+{
+	if (call->conn)
+		gateway_send_frame(call->conn, gw_res_ok(call->id, payload));
+	else
+		json_decref(payload);
+}
+
+int gw_call_closed(struct gw_call *call, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(call->params)) {
+		gw_call_invalid(call, "invalid %s params: at root: must be object", call->method->name);
+		return -1;
+	}
+	json_object_foreach (call->params, k, v) {
+		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
+			;
+		if (!keys[i]) {
+			gw_call_invalid(call, "invalid %s params: at root: unexpected property '%s'",
+					call->method->name, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void gw_call_invalid(struct gw_call *call, const char *fmt, ...)
 {
 	char msg[512];
@@ -133,6 +167,22 @@ int gw_call_unpack(struct gw_call *call, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	r = json_vunpack_ex(call->params, &err, JSON_STRICT, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		gw_call_invalid(call, "invalid %s params: %s", call->method->name, err.text);
+		return -1;
+	}
+	return 0;
+}
+
+int gw_call_unpack_loose(struct gw_call *call, const char *fmt, ...)
+{
+	json_error_t err;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = json_vunpack_ex(call->params, &err, 0, fmt, ap);
 	va_end(ap);
 	if (r < 0) {
 		gw_call_invalid(call, "invalid %s params: %s", call->method->name, err.text);

@@ -63,6 +63,14 @@ void gw_call_ok(struct gw_call *call, json_t *payload);
 void gw_call_error(struct gw_call *call, const char *code, const char *message, json_t *details);
 /* Answer with an error shape the method built itself (stolen): retryable, retryAfterMs. */
 void gw_call_fail(struct gw_call *call, json_t *error);
+/* Send an ok response now but keep the call open for its final answer (the `agent` method's "accepted"). */
+void gw_call_progress(struct gw_call *call, json_t *payload);
+/*
+ * Refuse params with a property outside `keys` (NULL-terminated), as
+ * OpenClaw's closed schemas do. Returns -1 after answering INVALID_REQUEST.
+ */
+int gw_call_closed(struct gw_call *call, const char *const *keys);
+
 /* INVALID_REQUEST with a formatted message. */
 void gw_call_invalid(struct gw_call *call, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
@@ -72,6 +80,9 @@ void gw_call_invalid(struct gw_call *call, const char *fmt, ...) PRINTF_LIKE(2, 
  * handler must simply return.
  */
 int gw_call_unpack(struct gw_call *call, const char *fmt, ...);
+
+/* gw_call_unpack without JSON_STRICT: other keys are allowed (checked by gw_call_closed). */
+int gw_call_unpack_loose(struct gw_call *call, const char *fmt, ...);
 
 /* The row for `name`, or NULL. */
 const struct gw_method *gw_method_find(const char *name);
@@ -84,5 +95,6 @@ json_t *gw_event_names(void);
 extern const struct gw_method gw_methods_system[];
 extern const struct gw_method gw_methods_config[];
 extern const struct gw_method gw_methods_devices[];
+extern const struct gw_method gw_methods_agent[];
 
 #endif

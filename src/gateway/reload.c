@@ -18,6 +18,7 @@
 #include "config/watch.h"
 #include "core/buf.h"
 #include "core/id.h"
+#include "agent/runtime.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/str.h"
@@ -101,6 +102,7 @@ bool gw_config_apply(struct gateway *gw, struct config *next, const char *why,
 	gw->health_version++;
 	if (gw->on_reload)
 		gw->on_reload(gw, gw->on_reload_arg);
+	agent_rt_config_changed(gw->agents);
 
 	buf_init(&line, 64 * 1024);
 	reload_summary(changed, &line);

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/id.h"
 #include "core/jsonx.h"
+#include "agent/runtime.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -72,7 +73,24 @@ static bool gw_event_allowed(const struct gw_conn *c, const char *event)
  * with its own seq around it: a broadcast costs one JSON encoding, not one
  * per client (presence and health lists grow with the clients).
  */
+static bool gw_conn_has_cap(const struct gw_conn *c, const char *cap)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach (c->caps, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), cap))
+			return true;
+	return false;
+}
+
 void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, bool with_state)
+{
+	gateway_broadcast_cap(gw, event, payload, with_state, NULL);
+}
+
+void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload,
+			   bool with_state, const char *cap)
 {
 	json_t *name = json_string(event), *sv = with_state ? gateway_state_version_json(gw) : NULL;
 	char *ev = json_dumps(name, JSON_ENCODE_ANY);
@@ -84,7 +102,7 @@ void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, b
 	buf_init(&frame, BUF_UNLIMITED);
 	for (c = gw->conns; c; c = next) {
 		next = c->next;
-		if (!gw_event_allowed(c, event) || !c->ws)
+		if (!gw_event_allowed(c, event) || !c->ws || (cap && !gw_conn_has_cap(c, cap)))
 			continue;
 		buf_reset(&frame);
 		buf_printf(&frame, "{\"type\":\"event\",\"event\":%s", ev);
@@ -407,6 +425,19 @@ json_t *gateway_request_restart(struct gateway *gw, int64_t delay_ms, const char
 	return gw->on_restart(gw, delay_ms, reason, gw->on_restart_arg);
 }
 
+/* The agent runtime's events: tool streams only to clients that asked for them. */
+static void gw_agent_emit(void *arg, const char *event, json_t *payload, unsigned flags)
+{
+	struct gateway *gw = arg;
+
+	if (gw->stopping && strcmp(event, "agent") && strcmp(event, "chat")) {
+		json_decref(payload);
+		return;
+	}
+	gateway_broadcast_cap(gw, event, payload, false,
+			      (flags & AGENT_EMIT_TOOL) ? "tool-events" : NULL);
+}
+
 struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct paths *paths,
 			    char *err, size_t errlen)
 {
@@ -439,6 +470,10 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 	gw->tick_timer.data = gw->hs_timer.data = gw->presence_timer.data = gw;
 	gw->timers_open = true;
 	gw_reload_init(gw);
+	{
+		struct agent_hooks hooks = { .emit = gw_agent_emit, .arg = gw };
+		gw->agents = agent_rt_new(loop, (struct config *const *)&gw->cfg, paths, &hooks);
+	}
 	return gw;
 }
 
@@ -461,6 +496,8 @@ void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms
 	payload = json_pack("{s:s}", "reason", reason);
 	if (restart_ms > 0)
 		json_object_set_new(payload, "restartExpectedMs", json_integer(restart_ms));
+	/* runs end first, so their clients see them end before the shutdown */
+	agent_rt_shutdown(gw->agents);
 	gateway_broadcast(gw, "shutdown", payload, false);
 	for (c = gw->conns; c; c = next) {
 		next = c->next;
@@ -488,6 +525,7 @@ void gateway_free(struct gateway *gw)
 		gw_calls_detach(c);
 		gw_conn_free(c);
 	}
+	agent_rt_free(gw->agents);
 	json_decref(gw->health_cache);
 	free(gw->log_path);
 	devices_free(gw->devices);
