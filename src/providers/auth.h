@@ -13,19 +13,29 @@
  * treated like api_key; OAuth profiles are kept on disk untouched but not
  * used (pincer has no OAuth flows yet). Unknown fields are preserved.
  *
- * Candidates for a provider, in order (SPEC §4.8): the session's sticky
- * profile if still healthy; then `auth.order[provider]` (config) or the
- * file's `order[provider]`; then every profile of that provider, oldest
- * lastUsed first; profiles in cooldown or disabled go last (soonest
- * available first). When the store has no profile for the provider, one
- * synthetic candidate "<provider>:env" carries the key from config/env
- * (catalog_config_key).
+ * Candidates for a provider, in order (OpenClaw's resolveAuthProfileOrder):
+ * the session's sticky profile if still healthy; then the file's
+ * `order[provider]`, else config `auth.order[provider]` (the stored order
+ * wins, as in OpenClaw), kept as written; without an explicit order the
+ * profiles config `auth.profiles` names for the provider, else every stored
+ * profile of it, tokens before api keys and oldest lastUsed first. Profiles
+ * in cooldown or disabled go last (soonest available first). When no stored
+ * profile is usable, one synthetic candidate "<provider>:env" carries the
+ * key from config/env (catalog_config_key), or NULL for a keyless provider.
  *
- * Cooldowns on auth, rate-limit, overloaded and timeout-like failures:
- * 1 m, 5 m, 25 m, then 1 h (errorCount 1, 2, 3, ≥4), or Retry-After when
- * longer. Billing failures disable the profile for 5 h, doubling per
- * repeat up to 24 h. A success clears errorCount and cooldown. Counters
- * reset after 24 h without failure.
+ * Health follows OpenClaw 2026.9.6 (usage-failure-state.ts), not the older
+ * documented 1 m/5 m/25 m/1 h schedule: auth, timeout and unknown failures
+ * cool down 30 s, 60 s, then 5 min (errorCount 1, 2, ≥3); rate limits 30 s
+ * doubling per consecutive limit up to 24 h; billing disables the profile
+ * for 10 min doubling per repeat up to 24 h. A failure inside an active
+ * window keeps that window; a Retry-After longer than the cooldown wins
+ * (pincer). Overloaded, server, format, overflow and protocol failures leave
+ * the profile alone (failover moves on). A success clears errorCount and
+ * every window and sets lastUsed and lastGood[provider]. Counters restart
+ * after 24 h without failure or once the windows have expired. openrouter
+ * profiles never cool down (it manages limits itself). Failures of the
+ * "<provider>:env" key are kept, as OpenClaw does, only for auth and
+ * billing, under usageStats["inline-api-key:<provider>"].
  *
  * The file is re-read when its mtime changes and written atomically (0600)
  * after every state change; a corrupt file is reported and treated as empty
@@ -48,8 +58,8 @@ struct auth_store *auth_store_open(const char *agent_dir);
 void auth_store_free(struct auth_store *s);
 
 struct auth_candidate {
-	char *profile_id;   /* "anthropic:default", or "<provider>:env" */
-	char *key;          /* resolved secret; NULL for keyless providers (ollama, local) */
+	char *profile_id;     /* "anthropic:default", or "<provider>:env" */
+	char *key;            /* resolved secret; NULL for keyless providers (ollama, local) */
 	int64_t available_at; /* ms; 0 when usable now */
 };
 
@@ -72,7 +82,7 @@ void auth_mark_failure(struct auth_store *s, const char *profile_id, enum prov_e
 /* For `models status`: {"profiles":[{"id","provider","type","cooldownUntil"?,"disabledUntil"?,"errorCount"}]}. New. */
 json_t *auth_status(struct auth_store *s);
 
-/* The cooldown after the n-th consecutive failure (n ≥ 1), ms. */
+/* The regular cooldown after the n-th consecutive failure (n ≥ 1), ms: 30 s, 60 s, 5 min. */
 int64_t auth_cooldown_ms(int error_count);
 
 #endif

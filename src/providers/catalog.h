@@ -21,6 +21,7 @@
 #define PINCER_PROVIDERS_CATALOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "providers/provider.h"
@@ -57,6 +58,19 @@ json_t *catalog_list(const struct config *cfg);
  * when it has none (ollama, custom providers).
  */
 const char *catalog_env_key(const char *provider);
+
+/*
+ * Every env var that may hold the provider's key, in lookup order (e.g.
+ * {"GEMINI_API_KEY","GOOGLE_API_KEY",NULL}), or NULL. catalog_env_key
+ * returns the first of them that is set, else the canonical one.
+ */
+const char *const *catalog_env_keys(const char *provider);
+
+/*
+ * Whether the provider can be called without a key: the local-server
+ * presets (ollama, vllm, lmstudio) and custom `models.providers` entries.
+ */
+bool catalog_keyless(const struct config *cfg, const char *provider);
 
 /*
  * The API key for `provider` from config alone: models.providers.<id>.apiKey
