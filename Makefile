@@ -30,7 +30,10 @@ BUILD   ?= build
 BIN     ?= pincer
 
 SRCS    := $(sort $(wildcard src/*.c src/*/*.c))
-OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+# Files compiled into the binary (scripts/embed.sh): the workspace templates.
+TEMPLATES := $(sort $(wildcard templates/*))
+GEN_OBJS  := $(BUILD)/gen/templates.o
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(GEN_OBJS)
 LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -54,6 +57,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBOBJS) $(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# Generated sources: rebuilt when an embedded file or the generator changes.
+# (The more specific pattern below wins over $(BUILD)/%.o for these.)
+$(BUILD)/gen/templates.c: scripts/embed.sh $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	scripts/embed.sh embed_templates templates > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 

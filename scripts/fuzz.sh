@@ -27,6 +27,20 @@ for src in src/*/*.c; do
 	objs="$objs $o"
 done
 
+# Generated sources the Makefile also builds (the embedded templates).
+mkdir -p "$B/gen"
+scripts/embed.sh embed_templates templates > "$B/gen/templates.c.tmp"
+if ! cmp -s "$B/gen/templates.c.tmp" "$B/gen/templates.c" 2>/dev/null; then
+	mv "$B/gen/templates.c.tmp" "$B/gen/templates.c"
+fi
+rm -f "$B/gen/templates.c.tmp"
+o="$B/obj/gen_templates.o"
+if [ ! -f "$o" ] || [ "$B/gen/templates.c" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
+	# shellcheck disable=SC2086
+	clang $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$B/gen/templates.c" -o "$o"
+fi
+objs="$objs $o"
+
 for target in "$@"; do
 	name=$(basename "$target" .c)
 	seeds="fuzz/seeds/${name#fuzz_}"
