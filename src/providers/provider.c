@@ -197,6 +197,223 @@ char *prov_content_text(const json_t *content)
 	return buf_detach(&b, NULL);
 }
 
+/* A request's reasoning effort for OpenAI-style APIs, NULL when thinking is off. */
+const char *prov_reasoning_effort(const struct prov_request *rq)
+{
+	static const char *const levels[] = { "minimal", "low", "medium", "high", "xhigh" };
+	if (!prov_thinking_on(rq))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+		if (strcmp(rq->thinking, levels[i]) != 0)
+			continue;
+		/* Only the GPT-5 family knows "xhigh"; the rest top out at "high". */
+		if (i == 4 && !(rq->model->id && str_starts_with(rq->model->id, "gpt-5")))
+			return "high";
+		return levels[i];
+	}
+	return "medium";
+}
+
+char *prov_tool_result_text(const json_t *content)
+{
+	if (json_is_string(content))
+		return xstrdup(json_string_value(content));
+	char *t = prov_content_text(content);
+	bool blank = true;
+	for (const char *p = t; *p; p++)
+		if (!isspace((unsigned char)*p))
+			blank = false;
+	if (!blank)
+		return t;
+	free(t);
+	size_t i;
+	json_t *blk;
+	json_array_foreach(content, i, blk)
+	{
+		if (str_eq(json_string_value(json_object_get(blk, "type")), "image"))
+			return xstrdup("(see attached image)");
+	}
+	return xstrdup("(no output)");
+}
+
+#define FAILED_REPLAY_TEXT                                                                         \
+	"[This turn failed before it completed. Do not redo its work without confirming with "     \
+	"the user first.]"
+
+static bool blk_is(const json_t *blk, const char *type)
+{
+	return str_eq(json_string_value(json_object_get(blk, "type")), type);
+}
+
+static json_t *content_array(const json_t *msg)
+{
+	json_t *c = json_object_get(msg, "content");
+	if (json_is_array(c))
+		return json_incref(c);
+	if (json_is_string(c))
+		return json_pack("[{s:s, s:O}]", "type", "text", "text", c);
+	return json_array();
+}
+
+/* Images become a placeholder text for a model that cannot see them (once per run). */
+static json_t *strip_images(json_t *content, const char *placeholder)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *blk;
+	json_array_foreach(content, i, blk)
+	{
+		if (!blk_is(blk, "image")) {
+			json_array_append(out, blk);
+			continue;
+		}
+		json_t *prev = json_array_get(out, json_array_size(out) - 1);
+		if (prev && blk_is(prev, "text") &&
+		    str_eq(json_string_value(json_object_get(prev, "text")), placeholder))
+			continue;
+		json_array_append_new(out,
+				      json_pack("{s:s, s:s}", "type", "text", "text", placeholder));
+	}
+	json_decref(content);
+	return out;
+}
+
+static json_t *transform_assistant(const json_t *msg, const struct prov_model *m)
+{
+	bool same = str_eq(json_string_value(json_object_get(msg, "provider")), m->provider) &&
+		    str_eq(json_string_value(json_object_get(msg, "api")), m->api) &&
+		    str_eq(json_string_value(json_object_get(msg, "model")), m->id);
+	json_t *in = content_array(msg), *out = json_array();
+	size_t i;
+	json_t *blk;
+	json_array_foreach(in, i, blk)
+	{
+		if (!blk_is(blk, "thinking")) {
+			json_array_append(out, blk);
+			continue;
+		}
+		const char *t = json_string_value(json_object_get(blk, "thinking"));
+		bool redacted = json_is_true(json_object_get(blk, "redacted"));
+		bool blank = true;
+		for (const char *p = t ? t : ""; *p; p++)
+			if (!isspace((unsigned char)*p))
+				blank = false;
+		if (same && (redacted || json_object_get(blk, "thinkingSignature") || !blank))
+			json_array_append(out, blk);
+		else if (!same && !redacted &&
+			 !blank) /* another model's thoughts are plain text to this one */
+			json_array_append_new(out,
+					      json_pack("{s:s, s:s}", "type", "text", "text", t));
+	}
+	json_decref(in);
+	json_t *copy = json_copy((json_t *)msg);
+	json_object_set_new(copy, "content", out);
+	return copy;
+}
+
+/* Synthesize results for tool calls the transcript never answered (pi does; APIs insist). */
+static void flush_pending(json_t *result, json_t *pending, json_t *answered)
+{
+	size_t i;
+	json_t *call;
+	json_array_foreach(pending, i, call)
+	{
+		const char *id = json_string_value(json_object_get(call, "id"));
+		if (!id || json_object_get(answered, id))
+			continue;
+		json_array_append_new(
+			result, json_pack("{s:s, s:s, s:s?, s:[{s:s, s:s}], s:b, s:I}", "role",
+					  "toolResult", "toolCallId", id, "toolName",
+					  json_string_value(json_object_get(call, "name")),
+					  "content", "type", "text", "text", "No result provided",
+					  "isError", 1, "timestamp", (json_int_t)time_now_ms()));
+	}
+	json_array_clear(pending);
+	json_object_clear(answered);
+}
+
+json_t *prov_transform_messages(const struct prov_request *rq)
+{
+	const struct prov_model *m = rq->model;
+	json_t *result = json_array(), *pending = json_array(), *answered = json_object();
+	size_t i;
+	json_t *msg;
+	json_array_foreach(rq->messages, i, msg)
+	{
+		const char *role = prov_msg_role(msg);
+		if (strcmp(role, "assistant") == 0) {
+			flush_pending(result, pending, answered);
+			const char *stop = json_string_value(json_object_get(msg, "stopReason"));
+			json_t *content = json_object_get(msg, "content");
+			if (str_eq(stop, "error") || str_eq(stop, "aborted")) {
+				bool tool = false, text = false;
+				size_t j;
+				json_t *blk;
+				json_array_foreach(content, j, blk)
+				{
+					tool |= blk_is(blk, "toolCall");
+					text |= blk_is(blk, "text") &&
+						json_string_length(json_object_get(blk, "text")) >
+							0;
+				}
+				if (tool || !text)
+					continue;
+				json_t *marker = json_copy(msg);
+				json_object_set_new(marker, "content",
+						    json_pack("[{s:s, s:s}]", "type", "text",
+							      "text", FAILED_REPLAY_TEXT));
+				json_array_append_new(result, marker);
+				continue;
+			}
+			json_t *a = transform_assistant(msg, m);
+			size_t j;
+			json_t *blk;
+			json_array_foreach(json_object_get(a, "content"), j, blk)
+			{
+				if (blk_is(blk, "toolCall"))
+					json_array_append(pending, blk);
+			}
+			json_array_append_new(result, a);
+			continue;
+		}
+		json_t *copy = json_copy(msg);
+		if (!json_is_array(json_object_get(copy, "content")) &&
+		    !json_is_string(json_object_get(copy, "content")))
+			json_object_set_new(copy, "content", json_array());
+		if (!m->input_image && json_is_array(json_object_get(copy, "content")))
+			json_object_set_new(
+				copy, "content",
+				strip_images(
+					json_incref(json_object_get(copy, "content")),
+					strcmp(role, "user") == 0
+						? "(image omitted: model does not support images)"
+						: "(tool image omitted: model does not support "
+						  "images)"));
+		if (strcmp(role, "toolResult") == 0) {
+			const char *id = json_string_value(json_object_get(copy, "toolCallId"));
+			if (id)
+				json_object_set_new(answered, id, json_true());
+		} else {
+			flush_pending(result, pending, answered);
+		}
+		json_array_append_new(result, copy);
+	}
+	flush_pending(result, pending, answered);
+	json_decref(pending);
+	json_decref(answered);
+	return result;
+}
+
+json_t *prov_stream_json(struct prov_stream *st, const char *data, size_t len)
+{
+	json_error_t e;
+	json_t *j = json_loadb(data, len, 0, &e);
+	if (!j)
+		prov_stream_fail(st, PROV_ERR_PROTOCOL, "%s sent malformed JSON in the stream: %s",
+				 prov_stream_provider(st), e.text);
+	return j;
+}
+
 /* ==== errors ==== */
 
 const char *prov_err_kind_name(enum prov_err_kind k)

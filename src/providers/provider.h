@@ -93,6 +93,18 @@ bool prov_thinking_on(const struct prov_request *rq);
 const char *prov_msg_role(const json_t *msg);
 /* "data:<mimeType>;base64,<data>" for an image block (malloc'd), NULL without data. */
 char *prov_image_data_url(const json_t *block);
+/* OpenAI-style reasoning effort for rq->thinking ("xhigh" only for gpt-5*), NULL when off. */
+const char *prov_reasoning_effort(const struct prov_request *rq);
+/*
+ * pi's transformMessages: the conversation as the target model should see
+ * it. Failed/aborted assistant turns are dropped (or, when they said
+ * something, replaced by a marker), another model's thinking becomes text,
+ * unanswered tool calls get a "No result provided" error result, images
+ * become placeholders for a model without image input. New array.
+ */
+json_t *prov_transform_messages(const struct prov_request *rq);
+/* A tool result's text (text blocks joined), or "(see attached image)" / "(no output)"; malloc'd. */
+char *prov_tool_result_text(const json_t *content);
 /* The text of a content value (string, or text blocks joined with "\n"); malloc'd. */
 char *prov_content_text(const json_t *content);
 
@@ -172,6 +184,8 @@ void prov_stream_response_id(struct prov_stream *st, const char *id);
 /* The API reported an error inside the stream (an `error` event). */
 void prov_stream_fail(struct prov_stream *st, enum prov_err_kind kind, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
+/* Parse one event's JSON; on failure a PROTOCOL error is recorded and NULL returned. */
+json_t *prov_stream_json(struct prov_stream *st, const char *data, size_t len);
 /* A failure was recorded (prov_stream_fail, or by the driver). */
 bool prov_stream_failed(const struct prov_stream *st);
 /* prov_stream_stop was called. */
