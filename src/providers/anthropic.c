@@ -18,18 +18,15 @@
 #include "core/str.h"
 #include "providers/provider.h"
 
-#define ANT_DEFAULT_BASE   "https://api.anthropic.com"
-#define ANT_VERSION        "2023-06-01"
-#define ANT_MIN_BUDGET     1024
-#define ANT_CACHE_LIMIT    4         /* cache_control markers the API accepts */
-#define ANT_MAX_BLOCKS     4096      /* content block indexes a stream may use */
-#define ANT_MAX_SIGNATURE  (1 << 20) /* one thinking signature */
-#define ANT_CACHE_BOUNDARY "\n<!-- OPENCLAW_CACHE_BOUNDARY -->\n"
-#define ANT_RELOC_OPEN     "<!-- OPENCLAW-RELOCATABLE-BOUNDARY -->"
-#define ANT_RELOC_CLOSE    "<!-- /OPENCLAW-RELOCATABLE-BOUNDARY -->"
-#define ANT_FAILED_REPLAY                                                                          \
-	"[This turn failed before it completed. Do not redo its work without confirming with the " \
-	"user first.]"
+#define ANT_DEFAULT_BASE      "https://api.anthropic.com"
+#define ANT_VERSION           "2023-06-01"
+#define ANT_MIN_BUDGET        1024
+#define ANT_CACHE_LIMIT       4         /* cache_control markers the API accepts */
+#define ANT_MAX_BLOCKS        4096      /* content block indexes a stream may use */
+#define ANT_MAX_SIGNATURE     (1 << 20) /* one thinking signature */
+#define ANT_CACHE_BOUNDARY    "\n<!-- OPENCLAW_CACHE_BOUNDARY -->\n"
+#define ANT_RELOC_OPEN        "<!-- OPENCLAW-RELOCATABLE-BOUNDARY -->"
+#define ANT_RELOC_CLOSE       "<!-- /OPENCLAW-RELOCATABLE-BOUNDARY -->"
 #define ANT_OMITTED_REASONING "[assistant reasoning omitted]"
 #define ANT_REDACTED_TEXT     "[Reasoning redacted]"
 
@@ -63,16 +60,6 @@ static char *ant_tool_id(const char *id)
 		if (!isalnum((unsigned char)out[i]) && out[i] != '_' && out[i] != '-')
 			out[i] = '_';
 	return out;
-}
-
-/* Strip leading and trailing whitespace into a fresh string. */
-static char *trim_dup(const char *s, size_t n)
-{
-	while (n && isspace((unsigned char)*s))
-		s++, n--;
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
 }
 
 /* Replace every `from` in `s` by `to`; returns a fresh string. */
@@ -133,189 +120,6 @@ static bool level_off(const char *level)
 	return !level || !*level || strcmp(level, "off") == 0;
 }
 
-/* ==== transcript preparation ==== */
-
-/*
- * pi's transcript transform, the parts that change what goes on the wire:
- * failed assistant turns are dropped or replaced by a marker, another
- * model's thinking becomes text (its signature would be rejected), tool call
- * ids are made acceptable and tool calls left without a result get a
- * synthetic error result, since the API refuses an unanswered tool_use.
- */
-struct prep {
-	json_t *out;      /* the prepared messages */
-	json_t *pending;  /* tool calls of the last assistant turn: [{id,name}] */
-	json_t *answered; /* {id: true} results seen for them */
-	json_t *id_map;   /* {original id: wire id} */
-};
-
-static void prep_flush(struct prep *p)
-{
-	size_t i;
-	json_t *call;
-
-	json_array_foreach(p->pending, i, call)
-	{
-		const char *id = js(call, "id");
-
-		if (json_object_get(p->answered, id))
-			continue;
-		json_array_append_new(p->out, json_pack("{s:s,s:s,s:s,s:[{s:s,s:s}],s:b}", "role",
-							"toolResult", "toolCallId", id, "toolName",
-							js(call, "name") ? js(call, "name") : "",
-							"content", "type", "text", "text",
-							"No result provided", "isError", 1));
-	}
-	json_array_clear(p->pending);
-	json_object_clear(p->answered);
-}
-
-static bool same_model(const json_t *msg, const struct prov_model *m)
-{
-	return str_eq(js(msg, "provider"), m->provider) && str_eq(js(msg, "api"), m->api) &&
-	       str_eq(js(msg, "model"), m->id);
-}
-
-static json_t *prep_assistant(struct prep *p, const json_t *msg, const struct prov_model *m)
-{
-	const json_t *content = json_object_get(msg, "content");
-	bool same = same_model(msg, m);
-	json_t *blocks = json_array(), *copy, *b;
-	size_t i;
-
-	if (json_is_string(content)) {
-		json_array_append_new(blocks,
-				      json_pack("{s:s,s:O}", "type", "text", "text", content));
-		content = NULL;
-	}
-	json_array_foreach(content, i, b)
-	{
-		const char *type = js(b, "type");
-
-		if (str_eq(type, "thinking")) {
-			const char *sig = js(b, "thinkingSignature");
-
-			if (json_is_true(json_object_get(b, "redacted"))) {
-				if (same)
-					json_array_append(blocks, b);
-			} else if (same && sig && *sig) {
-				json_array_append(blocks, b);
-			} else if (!blank(js(b, "thinking"))) {
-				if (same)
-					json_array_append(blocks, b);
-				else
-					json_array_append_new(blocks,
-							      json_pack("{s:s,s:s}", "type", "text",
-									"text", js(b, "thinking")));
-			}
-		} else if (str_eq(type, "toolCall") && js(b, "id")) {
-			char *trimmed = trim_dup(js(b, "id"), strlen(js(b, "id")));
-			char *wire = same ? xstrdup(trimmed) : ant_tool_id(trimmed);
-			json_t *tc = json_deep_copy(b);
-
-			if (strcmp(wire, trimmed) != 0)
-				json_object_set_new(p->id_map, trimmed, json_string(wire));
-			json_object_set_new(tc, "id", json_string(wire));
-			json_object_del(tc, "thoughtSignature");
-			json_array_append_new(blocks, tc);
-			free(trimmed);
-			free(wire);
-		} else if (str_eq(type, "text")) {
-			json_array_append(blocks, b);
-		}
-	}
-	copy = json_copy((json_t *)msg);
-	json_object_set_new(copy, "content", blocks);
-	return copy;
-}
-
-/* Failed assistant turns: "keep", or drop (NULL), or a marker (text). */
-static const char *prep_failed(const json_t *msg, bool *drop)
-{
-	const char *stop = js(msg, "stopReason");
-	const json_t *b;
-	size_t i;
-
-	*drop = false;
-	if (!str_eq(stop, "error") && !str_eq(stop, "aborted"))
-		return NULL;
-	json_array_foreach(json_object_get(msg, "content"), i, b)
-	{
-		if (str_eq(js(b, "type"), "toolCall")) {
-			*drop = true;
-			return NULL;
-		}
-	}
-	json_array_foreach(json_object_get(msg, "content"), i, b)
-	{
-		if (str_eq(js(b, "type"), "text") && js(b, "text") && *js(b, "text"))
-			return ANT_FAILED_REPLAY;
-	}
-	*drop = true;
-	return NULL;
-}
-
-static json_t *ant_prepare(const json_t *messages, const struct prov_model *m)
-{
-	struct prep p = { json_array(), json_array(), json_object(), json_object() };
-	const json_t *msg;
-	size_t i;
-
-	json_array_foreach(messages, i, msg)
-	{
-		const char *role = js(msg, "role");
-
-		if (str_eq(role, "assistant")) {
-			json_t *a = prep_assistant(&p, msg, m), *b;
-			const char *marker;
-			bool drop;
-			size_t j;
-
-			prep_flush(&p);
-			marker = prep_failed(msg, &drop);
-			if (drop) {
-				json_decref(a);
-				continue;
-			}
-			if (marker) {
-				json_object_set_new(
-					a, "content",
-					json_pack("[{s:s,s:s}]", "type", "text", "text", marker));
-				json_array_append_new(p.out, a);
-				continue;
-			}
-			json_array_foreach(json_object_get(a, "content"), j, b)
-			{
-				if (str_eq(js(b, "type"), "toolCall"))
-					json_array_append_new(p.pending,
-							      json_pack("{s:s,s:s?}", "id",
-									js(b, "id"), "name",
-									js(b, "name")));
-			}
-			json_array_append_new(p.out, a);
-		} else if (str_eq(role, "toolResult")) {
-			const char *id = js(msg, "toolCallId");
-			char *trimmed = trim_dup(id ? id : "", id ? strlen(id) : 0);
-			const char *mapped = js(p.id_map, trimmed);
-			json_t *r = json_copy((json_t *)msg);
-
-			json_object_set_new(r, "toolCallId",
-					    json_string(mapped ? mapped : trimmed));
-			json_object_set_new(p.answered, mapped ? mapped : trimmed, json_true());
-			json_array_append_new(p.out, r);
-			free(trimmed);
-		} else if (str_eq(role, "user")) {
-			prep_flush(&p);
-			json_array_append(p.out, (json_t *)msg);
-		}
-	}
-	prep_flush(&p);
-	json_decref(p.pending);
-	json_decref(p.answered);
-	json_decref(p.id_map);
-	return p.out;
-}
-
 /* ==== request ==== */
 
 static const char *const ant_media_types[] = { "image/jpeg", "image/png", "image/gif",
@@ -336,10 +140,8 @@ static json_t *ant_image(const json_t *b)
 			 mime ? mime : "unknown", ")");
 }
 
-#define ANT_NO_VISION      "(image omitted: model does not support images)"
-#define ANT_NO_VISION_TOOL "(tool image omitted: model does not support images)"
-
-static json_t *ant_user(const json_t *msg, bool vision)
+/* Images already became placeholders for a model without image input (prov_transform_messages). */
+static json_t *ant_user(const json_t *msg)
 {
 	const json_t *content = json_object_get(msg, "content"), *b;
 	json_t *blocks;
@@ -358,16 +160,8 @@ static json_t *ant_user(const json_t *msg, bool vision)
 		if (str_eq(type, "text") && !blank(js(b, "text")))
 			json_array_append_new(blocks, json_pack("{s:s,s:s}", "type", "text", "text",
 								js(b, "text")));
-		else if (str_eq(type, "image") && vision)
+		else if (str_eq(type, "image"))
 			json_array_append_new(blocks, ant_image(b));
-		else if (str_eq(type, "image") && js(b, "data") && *js(b, "data")) {
-			json_t *last = json_array_get(blocks, json_array_size(blocks) - 1);
-
-			/* pi writes one placeholder for a run of images */
-			if (!str_eq(js(last, "text"), ANT_NO_VISION))
-				json_array_append_new(blocks, json_pack("{s:s,s:s}", "type", "text",
-									"text", ANT_NO_VISION));
-		}
 	}
 	if (json_array_size(blocks) == 0) {
 		json_decref(blocks);
@@ -377,7 +171,7 @@ static json_t *ant_user(const json_t *msg, bool vision)
 }
 
 /* A tool result's content: a string, or blocks when it carries images. */
-static json_t *ant_tool_result_content(const json_t *content, bool is_error, bool vision)
+static json_t *ant_tool_result_content(const json_t *content, bool is_error)
 {
 	const json_t *b;
 	json_t *blocks;
@@ -392,17 +186,13 @@ static json_t *ant_tool_result_content(const json_t *content, bool is_error, boo
 		if (str_eq(js(b, "type"), "image") && js(b, "data") && *js(b, "data"))
 			images = true;
 	}
-	if (!images || !vision) {
+	if (!images) {
 		buf_init(&text, BUF_UNLIMITED);
 		json_array_foreach(content, i, b)
 		{
 			const char *t = js(b, "text");
 
-			if (str_eq(js(b, "type"), "image") && js(b, "data") && *js(b, "data"))
-				t = ANT_NO_VISION_TOOL;
-			else if (!str_eq(js(b, "type"), "text"))
-				continue;
-			if (!t)
+			if (!str_eq(js(b, "type"), "text") || !t)
 				continue;
 			if (text.len)
 				buf_putc(&text, '\n');
@@ -516,13 +306,15 @@ static json_t *ant_assistant(const json_t *msg, bool replay_thinking, bool activ
 							"thinking", thinking, "signature", sig));
 		} else if (str_eq(type, "toolCall")) {
 			json_t *args = json_object_get(b, "arguments");
+			char *id = ant_tool_id(js(b, "id") ? js(b, "id") : "");
 
-			json_array_append_new(
-				blocks, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id",
-						  js(b, "id") ? js(b, "id") : "", "name",
-						  js(b, "name") ? js(b, "name") : "", "input",
-						  json_is_object(args) ? json_incref(args)
-								       : json_object()));
+			json_array_append_new(blocks,
+					      json_pack("{s:s,s:s%,s:s,s:o}", "type", "tool_use",
+							"id", id, strlen(id), "name",
+							js(b, "name") ? js(b, "name") : "", "input",
+							json_is_object(args) ? json_incref(args)
+									     : json_object()));
+			free(id);
 		}
 	}
 	if (json_array_size(blocks) == 0 && omitted)
@@ -535,7 +327,7 @@ static json_t *ant_assistant(const json_t *msg, bool replay_thinking, bool activ
 	return json_pack("{s:s,s:o}", "role", "assistant", "content", blocks);
 }
 
-static json_t *ant_messages(const json_t *msgs, bool replay_thinking, bool vision)
+static json_t *ant_messages(const json_t *msgs, bool replay_thinking)
 {
 	json_t *out = json_array(), *m;
 	long active = replay_thinking ? -1 : ant_active_tool_turn(msgs);
@@ -546,7 +338,7 @@ static json_t *ant_messages(const json_t *msgs, bool replay_thinking, bool visio
 		const char *role = js(msg, "role");
 
 		if (str_eq(role, "user")) {
-			if ((m = ant_user(msg, vision)))
+			if ((m = ant_user(msg)))
 				json_array_append_new(out, m);
 		} else if (str_eq(role, "assistant")) {
 			if ((m = ant_assistant(msg, replay_thinking, (long)i == active)))
@@ -558,17 +350,20 @@ static json_t *ant_messages(const json_t *msgs, bool replay_thinking, bool visio
 			for (; i < n; i++) {
 				const json_t *r = json_array_get(msgs, i);
 				bool err = json_is_true(json_object_get(r, "isError"));
+				char *id;
 
 				if (!str_eq(js(r, "role"), "toolResult"))
 					break;
+				/* the same mapping as the tool_use ids, so the pairs still match */
+				id = ant_tool_id(js(r, "toolCallId") ? js(r, "toolCallId") : "");
 				json_array_append_new(
 					results,
-					json_pack(
-						"{s:s,s:s,s:o,s:b}", "type", "tool_result",
-						"tool_use_id", js(r, "toolCallId"), "content",
-						ant_tool_result_content(
-							json_object_get(r, "content"), err, vision),
-						"is_error", err));
+					json_pack("{s:s,s:s%,s:o,s:b}", "type", "tool_result",
+						  "tool_use_id", id, strlen(id), "content",
+						  ant_tool_result_content(
+							  json_object_get(r, "content"), err),
+						  "is_error", err));
+				free(id);
 			}
 			i--;
 			json_array_append_new(
@@ -926,8 +721,8 @@ static int ant_build(const struct prov_request *rq, struct prov_http *out, char 
 
 	thinking_holder = json_object();
 	ant_thinking(rq, thinking_holder, &replay);
-	prepared = ant_prepare(rq->messages, m);
-	msgs = ant_messages(prepared, replay, m->input_image);
+	prepared = prov_transform_messages(rq);
+	msgs = ant_messages(prepared, replay);
 	json_decref(prepared);
 	system = ant_system(rq->system, rq->cache);
 	if (json_array_size(rq->tools) > 0)

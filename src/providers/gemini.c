@@ -23,11 +23,6 @@
 
 #define GEM_DEFAULT_BASE   "https://generativelanguage.googleapis.com/v1beta"
 #define GEM_SKIP_SIGNATURE "skip_thought_signature_validator"
-#define GEM_FAILED_REPLAY                                                                          \
-	"[This turn failed before it completed. Do not redo its work without confirming with the " \
-	"user first.]"
-#define GEM_NO_VISION      "(image omitted: model does not support images)"
-#define GEM_NO_VISION_TOOL "(tool image omitted: model does not support images)"
 #define GEM_MAX_TOOL_IDS   4096 /* tool call ids remembered for de-duplication */
 
 /* ==== small helpers ==== */
@@ -47,18 +42,10 @@ static bool blank(const char *s)
 	return true;
 }
 
-static char *trim_dup(const char *s)
+static bool same_model(const json_t *msg, const struct prov_model *m)
 {
-	size_t n;
-
-	if (!s)
-		return xstrdup("");
-	while (isspace((unsigned char)*s))
-		s++;
-	n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
+	return str_eq(js(msg, "provider"), m->provider) && str_eq(js(msg, "api"), m->api) &&
+	       str_eq(js(msg, "model"), m->id);
 }
 
 static bool id_matches(const char *id, const char *pattern)
@@ -173,181 +160,6 @@ static char *gem_tool_id(const char *id, const char *model)
 	return out;
 }
 
-/* ==== transcript preparation ==== */
-
-/*
- * pi's transcript transform (as in anthropic.c): failed turns dropped or
- * marked, another model's thinking as text and its signatures gone, tool
- * calls without a result answered with a synthetic error, so that every
- * functionCall has its functionResponse.
- */
-struct prep {
-	json_t *out, *pending, *answered, *id_map;
-};
-
-static void prep_flush(struct prep *p)
-{
-	size_t i;
-	json_t *call;
-
-	json_array_foreach(p->pending, i, call)
-	{
-		if (json_object_get(p->answered, js(call, "id")))
-			continue;
-		json_array_append_new(p->out, json_pack("{s:s,s:s,s:s,s:[{s:s,s:s}],s:b}", "role",
-							"toolResult", "toolCallId", js(call, "id"),
-							"toolName",
-							js(call, "name") ? js(call, "name") : "",
-							"content", "type", "text", "text",
-							"No result provided", "isError", 1));
-	}
-	json_array_clear(p->pending);
-	json_object_clear(p->answered);
-}
-
-static bool same_model(const json_t *msg, const struct prov_model *m)
-{
-	return str_eq(js(msg, "provider"), m->provider) && str_eq(js(msg, "api"), m->api) &&
-	       str_eq(js(msg, "model"), m->id);
-}
-
-static json_t *prep_assistant(struct prep *p, const json_t *msg, const struct prov_model *m)
-{
-	const json_t *content = json_object_get(msg, "content");
-	bool same = same_model(msg, m);
-	json_t *blocks = json_array(), *copy, *b;
-	size_t i;
-
-	if (json_is_string(content)) {
-		json_array_append_new(blocks,
-				      json_pack("{s:s,s:O}", "type", "text", "text", content));
-		content = NULL;
-	}
-	json_array_foreach(content, i, b)
-	{
-		const char *type = js(b, "type");
-
-		if (str_eq(type, "thinking")) {
-			if (json_is_true(json_object_get(b, "redacted"))) {
-				if (same)
-					json_array_append(blocks, b);
-			} else if (same && !blank(js(b, "thinkingSignature"))) {
-				json_array_append(blocks, b);
-			} else if (!blank(js(b, "thinking"))) {
-				if (same)
-					json_array_append(blocks, b);
-				else
-					json_array_append_new(blocks,
-							      json_pack("{s:s,s:s}", "type", "text",
-									"text", js(b, "thinking")));
-			}
-		} else if (str_eq(type, "toolCall") && js(b, "id")) {
-			char *trimmed = trim_dup(js(b, "id"));
-			char *wire = same ? xstrdup(trimmed) : gem_tool_id(trimmed, m->id);
-			json_t *tc = json_deep_copy(b);
-
-			if (strcmp(wire, trimmed) != 0)
-				json_object_set_new(p->id_map, trimmed, json_string(wire));
-			json_object_set_new(tc, "id", json_string(wire));
-			if (!same)
-				json_object_del(tc, "thoughtSignature");
-			json_array_append_new(blocks, tc);
-			free(trimmed);
-			free(wire);
-		} else if (str_eq(type, "text")) {
-			json_array_append(blocks, b);
-		}
-	}
-	copy = json_copy((json_t *)msg);
-	json_object_set_new(copy, "content", blocks);
-	return copy;
-}
-
-static const char *prep_failed(const json_t *msg, bool *drop)
-{
-	const char *stop = js(msg, "stopReason");
-	const json_t *b;
-	size_t i;
-
-	*drop = false;
-	if (!str_eq(stop, "error") && !str_eq(stop, "aborted"))
-		return NULL;
-	json_array_foreach(json_object_get(msg, "content"), i, b)
-	{
-		if (str_eq(js(b, "type"), "toolCall")) {
-			*drop = true;
-			return NULL;
-		}
-	}
-	json_array_foreach(json_object_get(msg, "content"), i, b)
-	{
-		if (str_eq(js(b, "type"), "text") && js(b, "text") && *js(b, "text"))
-			return GEM_FAILED_REPLAY;
-	}
-	*drop = true;
-	return NULL;
-}
-
-static json_t *gem_prepare(const json_t *messages, const struct prov_model *m)
-{
-	struct prep p = { json_array(), json_array(), json_object(), json_object() };
-	const json_t *msg;
-	size_t i;
-
-	json_array_foreach(messages, i, msg)
-	{
-		const char *role = js(msg, "role");
-
-		if (str_eq(role, "assistant")) {
-			json_t *a = prep_assistant(&p, msg, m), *b;
-			const char *marker;
-			bool drop;
-			size_t j;
-
-			prep_flush(&p);
-			marker = prep_failed(msg, &drop);
-			if (drop) {
-				json_decref(a);
-				continue;
-			}
-			if (marker) {
-				json_object_set_new(
-					a, "content",
-					json_pack("[{s:s,s:s}]", "type", "text", "text", marker));
-				json_array_append_new(p.out, a);
-				continue;
-			}
-			json_array_foreach(json_object_get(a, "content"), j, b)
-			{
-				if (str_eq(js(b, "type"), "toolCall"))
-					json_array_append_new(p.pending,
-							      json_pack("{s:s,s:s?}", "id",
-									js(b, "id"), "name",
-									js(b, "name")));
-			}
-			json_array_append_new(p.out, a);
-		} else if (str_eq(role, "toolResult")) {
-			char *trimmed = trim_dup(js(msg, "toolCallId"));
-			const char *mapped = js(p.id_map, trimmed);
-			json_t *r = json_copy((json_t *)msg);
-
-			json_object_set_new(r, "toolCallId",
-					    json_string(mapped ? mapped : trimmed));
-			json_object_set_new(p.answered, mapped ? mapped : trimmed, json_true());
-			json_array_append_new(p.out, r);
-			free(trimmed);
-		} else if (str_eq(role, "user")) {
-			prep_flush(&p);
-			json_array_append(p.out, (json_t *)msg);
-		}
-	}
-	prep_flush(&p);
-	json_decref(p.pending);
-	json_decref(p.answered);
-	json_decref(p.id_map);
-	return p.out;
-}
-
 /* ==== request ==== */
 
 static json_t *gem_inline(const json_t *b)
@@ -362,7 +174,8 @@ static bool has_image_data(const json_t *b)
 	return str_eq(js(b, "type"), "image") && js(b, "data") && *js(b, "data");
 }
 
-static json_t *gem_user(const json_t *msg, bool vision)
+/* Images already became placeholders for a model without image input (prov_transform_messages). */
+static json_t *gem_user(const json_t *msg)
 {
 	const json_t *content = json_object_get(msg, "content"), *b;
 	json_t *parts = json_array();
@@ -382,14 +195,8 @@ static json_t *gem_user(const json_t *msg, bool vision)
 			const char *t = js(b, "text");
 
 			json_array_append_new(parts, json_pack("{s:s}", "text", t && *t ? t : " "));
-		} else if (str_eq(type, "image") && vision) {
+		} else if (str_eq(type, "image")) {
 			json_array_append_new(parts, gem_inline(b));
-		} else if (has_image_data(b)) {
-			json_t *last = json_array_get(parts, json_array_size(parts) - 1);
-
-			if (!str_eq(js(last, "text"), GEM_NO_VISION))
-				json_array_append_new(parts,
-						      json_pack("{s:s}", "text", GEM_NO_VISION));
 		}
 	}
 	if (json_array_size(parts) == 0)
@@ -404,7 +211,6 @@ static json_t *gem_user(const json_t *msg, bool vision)
  */
 struct gem_conv {
 	const struct prov_model *m;
-	bool vision;
 	bool need_call_signature;
 	json_t *own_ids; /* {id: true} */
 };
@@ -443,7 +249,7 @@ static json_t *gem_assistant(struct gem_conv *c, const json_t *msg)
 						      json_pack("{s:s}", "text", t ? t : ""));
 		} else if (str_eq(type, "toolCall")) {
 			json_t *args = json_object_get(b, "arguments");
-			const char *id = js(b, "id") ? js(b, "id") : "";
+			char *id = gem_tool_id(js(b, "id") ? js(b, "id") : "", c->m->id);
 			const char *sig = same ? valid_signature(js(b, "thoughtSignature")) : NULL;
 			json_t *call;
 
@@ -473,7 +279,7 @@ static json_t *gem_function_response(struct gem_conv *c, const json_t *msg, json
 {
 	const json_t *content = json_object_get(msg, "content"), *b;
 	bool err = json_is_true(json_object_get(msg, "isError"));
-	const char *id = js(msg, "toolCallId") ? js(msg, "toolCallId") : "";
+	char *id = gem_tool_id(js(msg, "toolCallId") ? js(msg, "toolCallId") : "", c->m->id);
 	json_t *images = json_array(), *fr;
 	char *text;
 	size_t i;
@@ -490,10 +296,8 @@ static json_t *gem_function_response(struct gem_conv *c, const json_t *msg, json
 
 			if (str_eq(js(b, "type"), "text"))
 				t = js(b, "text");
-			else if (has_image_data(b) && c->vision)
-				json_array_append_new(images, gem_inline(b));
 			else if (has_image_data(b))
-				t = GEM_NO_VISION_TOOL;
+				json_array_append_new(images, gem_inline(b));
 			if (!t)
 				continue;
 			if (tb.len)
@@ -517,6 +321,7 @@ static json_t *gem_function_response(struct gem_conv *c, const json_t *msg, json
 	json_decref(images);
 	if (json_object_get(c->own_ids, id) || needs_call_id(c->m->id))
 		json_object_set_new(fr, "id", json_string(id));
+	free(id);
 	return json_pack("{s:o}", "functionResponse", fr);
 }
 
@@ -524,7 +329,6 @@ static json_t *gem_contents(const json_t *msgs, const struct prov_model *m)
 {
 	struct gem_conv c = {
 		.m = m,
-		.vision = m->input_image,
 		.need_call_signature = !str_eq(m->provider, "google-gemini-cli") &&
 				       (gem3_pro(m->id) || gem3_flash(m->id)),
 		.own_ids = json_object(),
@@ -544,7 +348,7 @@ static json_t *gem_contents(const json_t *msgs, const struct prov_model *m)
 			run = NULL;
 		}
 		if (str_eq(role, "user")) {
-			json_array_append_new(out, gem_user(msg, c.vision));
+			json_array_append_new(out, gem_user(msg));
 		} else if (str_eq(role, "assistant")) {
 			if ((x = gem_assistant(&c, msg)))
 				json_array_append_new(out, x);
@@ -734,7 +538,7 @@ static int gem_build(const struct prov_request *rq, struct prov_http *out, char 
 	prov_http_model_headers(out, m);
 
 	body = json_object();
-	prepared = gem_prepare(rq->messages, m);
+	prepared = prov_transform_messages(rq);
 	json_object_set_new(body, "contents", gem_contents(prepared, m));
 	json_decref(prepared);
 	if (rq->system && *rq->system) {
