@@ -69,7 +69,7 @@ static json_t *assistant_message(const json_t *msg)
 			buf_puts(&thinking, t);
 		} else if (str_eq(type, "toolCall")) {
 			json_t *args = json_object_get(blk, "arguments");
-			char *a = json_dump_str(args ? args : json_object(), JSON_COMPACT);
+			char *a = args ? json_dump_str(args, JSON_COMPACT) : xstrdup("{}");
 			json_array_append_new(calls, json_pack("{s:O?, s:s, s:{s:O?, s:s}}", "id",
 							       json_object_get(blk, "id"), "type",
 							       "function", "function", "name",

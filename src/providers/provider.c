@@ -108,10 +108,13 @@ void prov_http_header(struct prov_http *h, const char *fmt, ...)
 
 void prov_http_url(struct prov_http *h, const char *base, const char *path)
 {
+	free(h->url);
+	h->url = NULL;
+	if (!base || !*base)
+		return; /* the driver reports the missing base URL */
 	size_t n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;
-	free(h->url);
 	h->url = xasprintf("%.*s%s", (int)n, base, path);
 }
 
@@ -1289,11 +1292,6 @@ struct prov_call *prov_call_start(struct http_client *hc, const struct prov_requ
 	if (!ops) {
 		snprintf(err->message, sizeof(err->message), "unknown model api %s for %s",
 			 m && m->api ? m->api : "(none)", m && m->provider ? m->provider : "model");
-		return NULL;
-	}
-	if (!m->base_url || !*m->base_url) {
-		snprintf(err->message, sizeof(err->message), "%s has no base URL",
-			 m->provider ? m->provider : "model");
 		return NULL;
 	}
 	struct prov_http h;
