@@ -1299,8 +1299,7 @@ struct prov_call *prov_call_start(struct http_client *hc, const struct prov_requ
 	char msg[256] = "";
 	if (ops->build(rq, &h, msg, sizeof(msg)) < 0 || !h.url) {
 		snprintf(err->message, sizeof(err->message), "%s: %s",
-			 m->provider ? m->provider : "model",
-			 msg[0] ? msg : "cannot build request");
+			 m->provider ? m->provider : "model", msg[0] ? msg : "no base URL");
 		prov_http_release(&h);
 		return NULL;
 	}
