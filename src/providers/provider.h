@@ -33,18 +33,18 @@ struct config;
 
 /* A model, resolved from config and presets: where to send and how to speak. */
 struct prov_model {
-	char *provider;       /* "anthropic", "openai", "fake", … */
-	char *id;             /* the model id the API knows */
-	char *name;           /* display name; may equal id */
-	char *api;            /* "openai-completions" | "openai-responses" | "anthropic-messages" | "ollama" | "google-generative-ai" */
-	char *base_url;       /* no trailing slash, e.g. "https://api.openai.com/v1" */
-	json_t *headers;      /* extra request headers {name: value}, values resolved; NULL for none */
-	long context_window;  /* tokens; 0 unknown (treated as 128000) */
-	long max_tokens;      /* output cap sent upstream; 0 unknown (4096) */
-	bool reasoning;       /* accepts thinking / reasoning effort */
-	bool input_image;     /* accepts image blocks */
-	bool auth_header;     /* send the key as Authorization: Bearer (default true) */
-	long timeout_ms;      /* models.providers.*.timeoutSeconds; 0 default */
+	char *provider; /* "anthropic", "openai", "fake", … */
+	char *id;       /* the model id the API knows */
+	char *name;     /* display name; may equal id */
+	char *api; /* "openai-completions" | "openai-responses" | "anthropic-messages" | "ollama" | "google-generative-ai" */
+	char *base_url;  /* no trailing slash, e.g. "https://api.openai.com/v1" */
+	json_t *headers; /* extra request headers {name: value}, values resolved; NULL for none */
+	long context_window; /* tokens; 0 unknown (treated as 128000) */
+	long max_tokens;     /* output cap sent upstream; 0 unknown (4096) */
+	bool reasoning;      /* accepts thinking / reasoning effort */
+	bool input_image;    /* accepts image blocks */
+	bool auth_header;    /* send the key as Authorization: Bearer (default true) */
+	long timeout_ms;     /* models.providers.*.timeoutSeconds; 0 default */
 };
 
 void prov_model_release(struct prov_model *m);
@@ -53,26 +53,60 @@ void prov_model_copy(struct prov_model *dst, const struct prov_model *src);
 /* What one model call needs. Everything borrowed for the duration of prov_call_start. */
 struct prov_request {
 	const struct prov_model *model;
-	const char *api_key;     /* NULL when the provider needs none (ollama, local) */
-	const char *system;      /* system prompt; may be NULL */
-	const json_t *messages;  /* array of pi messages */
-	const json_t *tools;     /* array of {"name","description","parameters"} or NULL */
-	const char *thinking;    /* "off"|"minimal"|"low"|"medium"|"high"|"xhigh"; NULL = off */
-	bool cache;              /* prompt-cache hints where the API has them (Anthropic cache_control) */
-	long max_tokens;         /* 0: the model's */
-	long idle_timeout_ms;    /* stall: no byte for this long is an error; 0: 120 s */
-	long total_timeout_ms;   /* 0: none (the run has its own timeout) */
+	const char *api_key;    /* NULL when the provider needs none (ollama, local) */
+	const char *system;     /* system prompt; may be NULL */
+	const json_t *messages; /* array of pi messages */
+	const json_t *tools;    /* array of {"name","description","parameters"} or NULL */
+	const char *thinking;   /* "off"|"minimal"|"low"|"medium"|"high"|"xhigh"; NULL = off */
+	bool cache;      /* prompt-cache hints where the API has them (Anthropic cache_control) */
+	long max_tokens; /* 0: the model's */
+	long idle_timeout_ms;  /* stall: no byte for this long is an error; 0: 120 s */
+	long total_timeout_ms; /* 0: none (the run has its own timeout) */
 };
 
 /* The request a provider file builds; the driver sends it. */
 struct prov_http {
-	char *url;              /* owned */
-	char **headers;         /* owned, "Name: value", NULL-terminated (add with prov_http_header) */
+	char *url;      /* owned */
+	char **headers; /* owned, "Name: value", NULL-terminated (add with prov_http_header) */
 	size_t nheaders;
-	struct buf body;        /* the JSON body */
+	struct buf body; /* the JSON body */
 };
 
 void prov_http_header(struct prov_http *h, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* The driver inits and releases the prov_http it hands to ops->build. */
+void prov_http_init(struct prov_http *h);
+void prov_http_release(struct prov_http *h);
+
+/* Helpers the provider files share (so none copies another). */
+/* url = base without trailing slashes + path ("/chat/completions"). */
+void prov_http_url(struct prov_http *h, const char *base, const char *path);
+/* Serialise `body` (stolen) compactly, in insertion order, and add Content-Type. 0 or -1. */
+int prov_http_json(struct prov_http *h, json_t *body, char *err, size_t errlen);
+/* The model's extra headers (models.providers.*.headers). */
+void prov_http_model_headers(struct prov_http *h, const struct prov_model *m);
+/* rq->max_tokens, else the model's, else 4096. */
+long prov_max_tokens(const struct prov_request *rq);
+/* Thinking asked for (not NULL/"off") and the model reasons. */
+bool prov_thinking_on(const struct prov_request *rq);
+/* A message's role, "" when missing. */
+const char *prov_msg_role(const json_t *msg);
+/* "data:<mimeType>;base64,<data>" for an image block (malloc'd), NULL without data. */
+char *prov_image_data_url(const json_t *block);
+/* OpenAI-style reasoning effort for rq->thinking ("xhigh" only for gpt-5*), NULL when off. */
+const char *prov_reasoning_effort(const struct prov_request *rq);
+/*
+ * pi's transformMessages: the conversation as the target model should see
+ * it. Failed/aborted assistant turns are dropped (or, when they said
+ * something, replaced by a marker), another model's thinking becomes text,
+ * unanswered tool calls get a "No result provided" error result, images
+ * become placeholders for a model without image input. New array.
+ */
+json_t *prov_transform_messages(const struct prov_request *rq);
+/* A tool result's text (text blocks joined), or "(see attached image)" / "(no output)"; malloc'd. */
+char *prov_tool_result_text(const json_t *content);
+/* The text of a content value (string, or text blocks joined with "\n"); malloc'd. */
+char *prov_content_text(const json_t *content);
 
 /* Why a call failed; drives failover (SPEC §4.8) and chat errorKind. */
 enum prov_err_kind {
@@ -94,9 +128,9 @@ enum prov_err_kind {
 
 struct prov_error {
 	enum prov_err_kind kind;
-	long status;          /* HTTP status, 0 when none */
-	long retry_after_ms;  /* from Retry-After (seconds or HTTP date) / retry-after-ms; -1 none */
-	char message[512];    /* human, names the provider; never contains a key */
+	long status;         /* HTTP status, 0 when none */
+	long retry_after_ms; /* from Retry-After (seconds or HTTP date) / retry-after-ms; -1 none */
+	char message[512];   /* human, names the provider; never contains a key */
 };
 
 /* "auth", "rate_limit", …: for logs and the failover summary. */
@@ -105,6 +139,21 @@ const char *prov_err_kind_name(enum prov_err_kind k);
 const char *prov_err_chat_kind(enum prov_err_kind k);
 /* Errors after which failover tries the next profile/model (not overflow, format or abort). */
 bool prov_err_failover(enum prov_err_kind k);
+/* The message uses one of the "prompt does not fit" wordings APIs use (OpenClaw's list). */
+bool prov_err_is_overflow(const char *msg);
+/*
+ * Classify by HTTP status (0 for an in-stream error) and the API's message:
+ * 401/403 auth, 402 or quota wording billing, 429 rate limit, 529 or
+ * "overloaded" overloaded, 408/504 timeout, 413 or overflow wording context
+ * overflow, other 4xx format, 5xx server.
+ */
+enum prov_err_kind prov_err_classify(long status, const char *msg);
+/*
+ * The generic non-2xx parse: out->message = the API's own message (from
+ * {"error":{"message"}} / {"error":"…"} / {"message"} / the raw body, one
+ * line), out->kind from prov_err_classify. ops->error may call it and adjust.
+ */
+void prov_err_generic(long status, const char *body, size_t len, struct prov_error *out);
 
 /*
  * The stream state a provider file feeds. It owns the assistant message
@@ -135,9 +184,21 @@ void prov_stream_response_id(struct prov_stream *st, const char *id);
 /* The API reported an error inside the stream (an `error` event). */
 void prov_stream_fail(struct prov_stream *st, enum prov_err_kind kind, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
+/* Parse one event's JSON; on failure a PROTOCOL error is recorded and NULL returned. */
+json_t *prov_stream_json(struct prov_stream *st, const char *data, size_t len);
+/* A failure was recorded (prov_stream_fail, or by the driver). */
+bool prov_stream_failed(const struct prov_stream *st);
+/* prov_stream_stop was called. */
+bool prov_stream_has_stop(const struct prov_stream *st);
+/* The provider name for messages ("openai", …). */
+const char *prov_stream_provider(const struct prov_stream *st);
 /* The provider file's own per-call state (see prov_ops.state_size). */
 void *prov_stream_priv(struct prov_stream *st);
-/* The request being answered (for the model id, api …). */
+/*
+ * The request being answered (for the model id, api, thinking …). Its
+ * borrowed parts (messages, tools, system, api_key) are NULL once
+ * prov_call_start has returned.
+ */
 const struct prov_request *prov_stream_request(struct prov_stream *st);
 
 enum prov_framing {
@@ -147,11 +208,12 @@ enum prov_framing {
 
 /* One wire format. Designated initializers; NULL slots get the driver's default. */
 struct prov_ops {
-	const char *api;           /* the models.providers.*.api value it serves */
+	const char *api; /* the models.providers.*.api value it serves */
 	enum prov_framing framing;
-	size_t state_size;         /* bytes of zeroed private state per call (prov_stream_priv) */
+	size_t state_size; /* bytes of zeroed private state per call (prov_stream_priv) */
 	/* Build URL, headers and body. 0, or -1 with a message in err. */
-	int (*build)(const struct prov_request *rq, struct prov_http *out, char *err, size_t errlen);
+	int (*build)(const struct prov_request *rq, struct prov_http *out, char *err,
+		     size_t errlen);
 	/*
 	 * One SSE event (`event` "" when unnamed) or one NDJSON line (`event`
 	 * NULL). Returns 0, or -1 after prov_stream_fail. Also the place to
@@ -168,6 +230,7 @@ struct prov_ops {
 	 * A non-2xx answer: fill `out->kind` and `out->message` from the status
 	 * and body (the API's own error JSON). NULL: the driver's generic parse
 	 * ({"error":{"message","type"}} / {"error":"…"} / status classes).
+	 * The driver makes the final message "<provider> returned <status>: <message>".
 	 */
 	void (*error)(long status, const char *body, size_t len, struct prov_error *out);
 	/* Release private state that holds allocations. */
@@ -187,7 +250,8 @@ const struct prov_ops *prov_ops_find(const char *api);
 struct prov_sink {
 	void (*text)(void *ud, const char *delta, size_t n);     /* assistant text delta */
 	void (*thinking)(void *ud, const char *delta, size_t n); /* thinking delta; may be NULL */
-	void (*tool_call)(void *ud, const json_t *block);        /* a complete toolCall block; may be NULL */
+	void (*tool_call)(void *ud,
+			  const json_t *block); /* a complete toolCall block; may be NULL */
 	/*
 	 * Exactly once, unless the call was aborted. `message` (stolen) is the
 	 * assistant message with usage and stopReason (on error "error" with
@@ -217,5 +281,20 @@ json_t *prov_call_abort(struct prov_call *c);
  * -1 when absent or unparsable.
  */
 long prov_retry_after_ms(const char *retry_after, const char *retry_after_ms);
+
+/*
+ * Test seam: the exact framing + ops->event + finish + sink path of a call,
+ * without HTTP. _new answers 200 (change with _status before feeding);
+ * _feed is one body chunk (returns nonzero when the transfer would stop);
+ * _end is on_done with an HTTP_OK/HTTP_E_* result and the Retry-After
+ * headers, runs sink->done and frees; _abort is prov_call_abort.
+ */
+struct prov_stream *prov_stream_test_new(const struct prov_request *rq, const struct prov_ops *ops,
+					 const struct prov_sink *sink, void *ud);
+void prov_stream_test_status(struct prov_stream *st, long status);
+int prov_stream_test_feed(struct prov_stream *st, const char *data, size_t len);
+void prov_stream_test_end(struct prov_stream *st, int http_result, const char *retry_after,
+			  const char *retry_after_ms);
+json_t *prov_stream_test_abort(struct prov_stream *st);
 
 #endif
