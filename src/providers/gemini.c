@@ -266,6 +266,7 @@ static json_t *gem_assistant(struct gem_conv *c, const json_t *msg)
 				json_object_set_new(call, "id", json_string(id));
 			json_array_append_new(parts, json_pack("{s:o,s:s*}", "functionCall", call,
 							       "thoughtSignature", sig));
+			free(id);
 		}
 	}
 	if (json_array_size(parts) == 0) {

@@ -923,6 +923,8 @@ void prov_stream_response_id(struct prov_stream *st, const char *id)
 }
 
 static void stream_vfail(struct prov_stream *st, enum prov_err_kind kind, long status,
+			 const char *fmt, va_list ap) PRINTF_LIKE(4, 0);
+static void stream_vfail(struct prov_stream *st, enum prov_err_kind kind, long status,
 			 const char *fmt, va_list ap)
 {
 	if (failed(st))
