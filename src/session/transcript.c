@@ -485,14 +485,16 @@ json_t *transcript_find(const struct transcript *t, const char *id)
 
 json_t *transcript_branch(const struct transcript *t)
 {
-	json_t *path = json_array(), *e = transcript_find(t, t->leaf_id);
-	size_t n = json_array_size(t->entries), steps = 0, i, j;
+	json_t *path = json_array(), *seen = json_object(), *e = transcript_find(t, t->leaf_id);
+	size_t i, j;
 
-	/* parentId chains come from the file: bound the walk against cycles */
-	while (e && steps++ <= n) {
+	/* parentId chains come from the file: stop at the first repeat (a cycle) */
+	while (e && !json_object_get(seen, json_string_value(json_object_get(e, "id")))) {
+		json_object_set_new(seen, json_string_value(json_object_get(e, "id")), json_true());
 		json_array_append(path, e);
 		e = transcript_find(t, jstr(e, "parentId"));
 	}
+	json_decref(seen);
 	for (i = 0, j = json_array_size(path); j > 1 && i < j - 1; i++, j--) {
 		json_t *a = json_incref(json_array_get(path, i));
 		json_t *b = json_incref(json_array_get(path, j - 1));
