@@ -40,6 +40,10 @@ extern const char cmd_status_usage[];
 extern const char cmd_devices_usage[];
 extern const struct cmd cmd_devices_sub[];
 
+int cmd_skills(int argc, char **argv, struct ctx *ctx);
+extern const char cmd_skills_usage[];
+extern const struct cmd cmd_skills_sub[];
+
 /* `pincer gateway call` and `pincer gateway status` (gateway_client.c). */
 int cmd_gateway_call(int argc, char **argv, struct ctx *ctx);
 extern const char cmd_gateway_call_usage[];
