@@ -138,7 +138,7 @@ static void local_done(void *arg, const char *run_id, const json_t *result)
 		a->error = json_deep_copy(json_object_get(result, "error"));
 	else
 		a->result = json_deep_copy(result);
-	agent_rt_shutdown(a->rt);
+	/* the runtime is still unwinding this run: agent_local stops it once the loop is back */
 }
 
 static int agent_local(struct ctx *ctx, struct agent_cli *a, struct agent_submit *s)
@@ -178,6 +178,9 @@ static int agent_local(struct ctx *ctx, struct agent_cli *a, struct agent_submit
 	} else {
 		snprintf(a->run_id, sizeof(a->run_id), "%s", run_id);
 		rc = -1;
+		while (!a->result && !a->error && uv_run(&loop, UV_RUN_ONCE))
+			;
+		agent_rt_shutdown(a->rt);
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	agent_rt_free(a->rt);
