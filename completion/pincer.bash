@@ -16,7 +16,7 @@ _pincer()
 		case $w in
 		# options that take a value: skip it too
 		--state-dir | --profile | --port | --bind | --url | --token | --password | \
-			--timeout | --params) ((i++)) ;;
+			--timeout | --params | --agent) ((i++)) ;;
 		-*) ;;
 		*) words+=("$w") ;;
 		esac
@@ -42,7 +42,24 @@ _pincer()
 	--url | --token | --password | --port | --timeout | --params | --state-dir | --profile)
 		return
 		;;
+	--agent)
+		# Agent ids from the config (none listed: the default agent, "main").
+		local ids
+		ids=$("$bin" config get agents.list --json 2>/dev/null | grep -oE '"id": *"[^"]*"' |
+			sed -E 's/.*"([^"]*)"$/\1/')
+		mapfile -t COMPREPLY < <(compgen -W "${ids:-main}" -- "$cur")
+		return
+		;;
 	esac
+
+	# Skill names for `skills info`.
+	if [[ ${words[0]} == skills && ${words[1]} == info && ${#words[@]} -eq 2 ]]; then
+		local names
+		names=$("$bin" skills list --json 2>/dev/null | grep -oE '^      "name": "[^"]*"' |
+			sed -E 's/.*"([^"]*)"$/\1/')
+		mapfile -t COMPREPLY < <(compgen -W "$names" -- "$cur")
+		return
+	fi
 
 	# Config key paths for `config get|set|unset|schema`.
 	if [[ ${words[0]} == config && ${#words[@]} -eq 2 ]]; then

@@ -557,7 +557,9 @@ char *prompt_build(const struct prompt_ctx *ctx, json_t **report)
 		line(&b, "## Documentation");
 		if (ctx->docs_path)
 			linef(&b, "Docs: %s", ctx->docs_path);
-		line(&b, "Online: https://github.com/pincer (docs/ in the source tree)");
+		else
+			line(&b, "Docs: `pincer help <command>`, and docs/ in pincer's source "
+				 "tree.");
 		line(&b, "For questions about pincer itself, read its docs first; workspace files "
 			 "are your instructions and memory, not a description of pincer.");
 		line(&b, "Diagnosis: run `pincer status` when you can.");

@@ -149,7 +149,7 @@ static json_t *fm_node(struct fm_conv *c, yaml_node_t *node, int depth, char *er
 	yaml_node_pair_t *pr;
 
 	if (!node || depth > FM_MAX_DEPTH || ++c->nodes > FM_MAX_NODES) {
-		snprintf(err, errlen, "frontmatter is too deeply nested or too large");
+		snprintf(err, errlen, "invalid frontmatter: too deeply nested or too large");
 		return NULL;
 	}
 	switch (node->type) {
@@ -200,7 +200,7 @@ static json_t *fm_node(struct fm_conv *c, yaml_node_t *node, int depth, char *er
 		}
 		return r;
 	default:
-		snprintf(err, errlen, "frontmatter holds an empty YAML node");
+		snprintf(err, errlen, "invalid frontmatter: empty YAML node");
 		return NULL;
 	}
 }
@@ -395,6 +395,8 @@ int skill_frontmatter_parse(const char *text, size_t len, json_t **out, char *er
 		r = fm_yaml(block, blen, out, &line, err, errlen);
 	}
 	free(block);
+	if (r == 0 && errlen)
+		err[0] = '\0'; /* a recovered parse leaves no stale message behind */
 	return r;
 }
 
@@ -936,7 +938,8 @@ static void sk_load_root(struct skill_set *set, const struct root *rt)
 	}
 	closedir(d);
 	/* readdir order is the filesystem's: sort so equal names resolve the same way every time. */
-	qsort(names, n, sizeof(*names), sk_cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), sk_cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		sub = fs_join(rt->dir, names[i]);
 		if (fs_is_dir(sub))

@@ -148,7 +148,8 @@ json_t *skills_status_json(const struct skill_set *set);
  * No front matter at all gives an empty object. Returns 0 with a new
  * object in *out, or -1 with `err` ("missing closing --- delimiter",
  * "frontmatter must be a YAML mapping", the YAML error and its line,
- * "frontmatter is too deeply nested or too large", "duplicate key ...").
+ * "too deeply nested or too large", "duplicate key ...", each
+ * prefixed "invalid frontmatter: ").
  * Input is untrusted: aliases cannot blow up the output (a node budget)
  * and nesting is capped.
  */
