@@ -49,7 +49,11 @@ bool session_store_remove(struct session_store *s, const char *key);
 /* Every entry: the map itself, borrowed (do not modify through it). */
 json_t *session_store_all(struct session_store *s);
 
-/* `<dir>/<sessionId>.jsonl`, or the entry's sessionFile when set. New string. */
+/*
+ * `<dir>/<sessionId>.jsonl`, or the entry's sessionFile when set (relative:
+ * to <dir>). New string; NULL when the entry has no sessionId that can name
+ * a file there (missing, or with '/', a leading '.', control characters).
+ */
 char *session_store_transcript_path(struct session_store *s, const json_t *entry);
 
 /*
