@@ -93,3 +93,28 @@ def test_openclaw_wrong_token_is_told_why(openclaw, gateway, penv):
     r = openclaw(g.port, "gateway", "call", "health", "--json")
     assert r.returncode != 0
     assert "gateway token mismatch" in r.stdout + r.stderr
+
+
+def test_openclaw_agent_turn_through_pincer(openclaw, gateway, penv):
+    """`openclaw agent --message hi --session-id s1 --json` gets its reply from pincer."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
+    from fake_llm import FakeLLM
+
+    fake = FakeLLM(port=0)
+    fake.start()
+    try:
+        penv.write_config(
+            '{gateway: {auth: {token: "%s"}}, models: {providers: {fake: {baseUrl: '
+            '"http://127.0.0.1:%d/v1", apiKey: "x", api: "openai-completions", models: '
+            '[{id: "fake-model", name: "Fake", contextWindow: 128000, maxTokens: 4096}]}}}, '
+            'agents: {defaults: {model: {primary: "fake/fake-model"}, workspace: "%s"}}}'
+            % (TOKEN, fake.port, penv.home / "ws"))
+        g = gateway()
+        out = json_out(openclaw(g.port, "agent", "--message", "hi", "--session-id", "s1",
+                                "--json"))
+        text = json.dumps(out)
+        assert "Hello from the fake provider." in text, out
+        assert (penv.state / "agents" / "main" / "sessions" / "s1.jsonl").exists()
+    finally:
+        fake.stop()
