@@ -36,14 +36,26 @@ struct sse_parser {
 	struct buf event; /* its event type */
 	bool has_data;    /* a data: field was seen (an empty one counts) */
 	bool bom_checked;
-	bool last_cr;     /* the previous chunk ended with CR: skip a leading LF */
+	bool last_cr; /* the previous chunk ended with CR: skip a leading LF */
 	char last_id[256];
-	long retry_ms;    /* last retry: value, -1 when none */
+	long retry_ms; /* last retry: value, -1 when none */
 };
 
+/* Caps used when sse_init or ndjson_init is given 0. */
+#define SSE_DEFAULT_MAX (1u << 20)
+
+/*
+ * `max_event_bytes` caps a line, an event's joined data and its type each.
+ * An "id:" value of 256 bytes or more is ignored (last_id keeps the previous
+ * one), as is one holding NUL; "retry:" is taken only when it is all digits.
+ */
 void sse_init(struct sse_parser *p, size_t max_event_bytes);
 void sse_release(struct sse_parser *p);
-/* Returns 0, -1 (errno E2BIG) when a line or event passes the cap, or the callback's nonzero. */
+/*
+ * Returns 0, -1 (errno E2BIG) when a line or event passes the cap, or the
+ * callback's nonzero. After a nonzero return the rest of the chunk is not
+ * consumed: stop feeding (sse_release is still needed).
+ */
 int sse_feed(struct sse_parser *p, const char *data, size_t len, sse_event_fn fn, void *ud);
 /*
  * The stream ended. An event not yet terminated by a blank line is
@@ -52,7 +64,10 @@ int sse_feed(struct sse_parser *p, const char *data, size_t len, sse_event_fn fn
  */
 int sse_finish(struct sse_parser *p);
 
-/* NDJSON: one callback per non-empty line, without its line end. */
+/*
+ * NDJSON: one callback per non-empty line, without its line end (LF; a CR
+ * before it is stripped too). A line longer than `max_line_bytes` is -1/E2BIG.
+ */
 typedef int (*ndjson_line_fn)(void *ud, const char *line, size_t len);
 
 struct ndjson_parser {
@@ -61,8 +76,7 @@ struct ndjson_parser {
 
 void ndjson_init(struct ndjson_parser *p, size_t max_line_bytes);
 void ndjson_release(struct ndjson_parser *p);
-int ndjson_feed(struct ndjson_parser *p, const char *data, size_t len, ndjson_line_fn fn,
-		void *ud);
+int ndjson_feed(struct ndjson_parser *p, const char *data, size_t len, ndjson_line_fn fn, void *ud);
 /* End of stream: a last line without a newline is delivered. Returns as ndjson_feed. */
 int ndjson_finish(struct ndjson_parser *p, ndjson_line_fn fn, void *ud);
 
