@@ -311,7 +311,8 @@ static void xfer_add_header(struct http_xfer *x, const char *line, size_t n)
 	const char *colon = memchr(line, ':', n);
 	size_t namelen, vstart, vend;
 
-	if (!colon || colon == line)
+	/* No name, or an obsolete folded continuation line: not recorded. */
+	if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
 		return;
 	namelen = (size_t)(colon - line);
 	vstart = namelen + 1;
@@ -479,14 +480,14 @@ static void hc_after(struct http_client *hc)
 		return;
 	/* An on_done may free the client: check before touching curl again. */
 	while (!hc->freeing && (m = curl_multi_info_read(hc->multi, &left))) {
-		struct http_xfer *x = NULL;
+		char *priv = NULL;
 		CURLcode rc = m->data.result;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		if (x)
-			xfer_completed(x, rc);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		if (priv)
+			xfer_completed((struct http_xfer *)(void *)priv, rc);
 	}
 	while (hc->need_scan && !hc->freeing) {
 		struct http_xfer *x, *next;
@@ -698,7 +699,7 @@ const char *http_xfer_header(struct http_xfer *x, const char *name)
 {
 	const char *p, *end, *found = NULL;
 
-	if (!x)
+	if (!x || !name)
 		return NULL;
 	p = x->headers.p;
 	end = p + x->headers.len;

@@ -385,6 +385,7 @@ struct rec {
 	bool stop_at_response; /* return nonzero from on_response */
 	bool cancel_at_response;
 	bool free_at_data;              /* http_client_free from inside on_data */
+	bool free_at_done;              /* ...and from inside on_done */
 	struct http_xfer *cancel_other; /* cancelled from inside the first on_data */
 	struct rec *chain;              /* started from inside this one's on_done */
 	const char *chain_url;
@@ -517,6 +518,10 @@ static void rec_on_done(void *ud, struct http_xfer *x, int result, const char *e
 		const char *v = http_xfer_header(x, r->want_hdr);
 
 		assert_string_equal(v ? v : "(null)", r->hdr);
+	}
+	if (r->free_at_done) {
+		http_client_free(r->t->hc);
+		r->t->hc = NULL;
 	}
 	if (r->chain && r->t->hc) {
 		struct http_request rq = { .url = r->chain_url };
@@ -926,6 +931,20 @@ static void test_free_inside_callback(void **state)
 	assert_int_equal(r.datas, 1);
 	assert_int_equal(other.done, 1);
 	assert_int_equal(other.result, HTTP_E_SHUTDOWN);
+	t_teardown(&t);
+	buf_release(&r.body);
+	buf_release(&other.body);
+
+	/* From inside on_done, with another transfer still going. */
+	t_setup(&t);
+	rec_get(&t, &other, "/stall");
+	rec_get(&t, &r, "/json");
+	r.free_at_done = true;
+	run_until(&t, &r.done, 1);
+	assert_int_equal(r.result, HTTP_OK);
+	assert_int_equal(other.done, 1);
+	assert_int_equal(other.result, HTTP_E_SHUTDOWN);
+	assert_null(t.hc);
 	t_teardown(&t);
 	buf_release(&r.body);
 	buf_release(&other.body);
