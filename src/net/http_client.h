@@ -25,34 +25,41 @@
 struct http_client;
 struct http_xfer;
 
-/* on_done results. */
+/*
+ * on_done results. An HTTP error status (404, 429, 500, ...) is HTTP_OK:
+ * the transfer worked; read the status. Redirects are not followed.
+ */
 enum {
 	HTTP_OK = 0,
-	HTTP_E_CONNECT = -1,   /* could not resolve or connect (or TLS failed) */
-	HTTP_E_TIMEOUT = -2,   /* total_timeout_ms passed */
-	HTTP_E_STALLED = -3,   /* no byte for idle_timeout_ms */
-	HTTP_E_TOO_BIG = -4,   /* the body passed max_response_bytes */
-	HTTP_E_CALLBACK = -5,  /* on_response or on_data asked to stop */
-	HTTP_E_NETWORK = -6,   /* the connection broke (reset, truncated body, ...) */
-	HTTP_E_SHUTDOWN = -7,  /* http_client_free while in flight */
+	HTTP_E_CONNECT = -1,  /* could not resolve or connect (or TLS failed) */
+	HTTP_E_TIMEOUT = -2,  /* total_timeout_ms passed */
+	HTTP_E_STALLED = -3,  /* no byte for idle_timeout_ms */
+	HTTP_E_TOO_BIG = -4,  /* the body passed max_response_bytes */
+	HTTP_E_CALLBACK = -5, /* on_response or on_data asked to stop */
+	HTTP_E_NETWORK = -6,  /* the connection broke (reset, truncated body, ...) */
+	HTTP_E_SHUTDOWN = -7, /* http_client_free while in flight */
 };
 
 struct http_request {
-	const char *method;           /* NULL: GET, or POST when a body is set */
-	const char *url;              /* http:// or https:// only */
-	const char *const *headers;   /* "Name: value" strings, NULL-terminated; may be NULL */
-	const void *body;             /* copied; may be NULL */
+	const char *method;         /* NULL: GET, or POST when a body is set */
+	const char *url;            /* http:// or https:// only */
+	const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+	const void *body;           /* copied; may be NULL */
 	size_t body_len;
-	long connect_timeout_ms;      /* 0: 10 s */
-	long idle_timeout_ms;         /* no bytes received for this long: HTTP_E_STALLED; 0: none */
-	long total_timeout_ms;        /* 0: none */
-	size_t max_response_bytes;    /* 0: unlimited */
+	long connect_timeout_ms;   /* 0: 10 s */
+	long idle_timeout_ms;      /* no bytes received for this long: HTTP_E_STALLED; 0: none */
+	long total_timeout_ms;     /* 0: none */
+	size_t max_response_bytes; /* 0: unlimited */
 };
 
 struct http_callbacks {
-	/* Status and headers are complete. Nonzero return stops the transfer (HTTP_E_CALLBACK). */
+	/*
+	 * Status and headers are complete (those of the final response: not of
+	 * a 100 Continue). Runs when its header block ends, before any body.
+	 * May be NULL. Nonzero return stops the transfer (HTTP_E_CALLBACK).
+	 */
 	int (*on_response)(void *ud, struct http_xfer *x, long status);
-	/* A chunk of the (decoded) body. Nonzero return stops the transfer. */
+	/* A chunk of the (decoded) body; may be NULL. Nonzero return stops the transfer. */
 	int (*on_data)(void *ud, struct http_xfer *x, const char *data, size_t len);
 	/* Exactly once: HTTP_OK or an HTTP_E_*; `errmsg` is a short reason (never NULL). */
 	void (*on_done)(void *ud, struct http_xfer *x, int result, const char *errmsg);
@@ -64,18 +71,21 @@ struct http_client *http_client_new(uv_loop_t *loop);
  * Finish every transfer still in flight with HTTP_E_SHUTDOWN, then free.
  * The loop must run once more for the closed handles to be released
  * (uv_run(loop, UV_RUN_NOWAIT) or the gateway's normal shutdown drain).
+ * Called from inside a transfer's callback, the work waits until libcurl
+ * has returned to the loop (moments later; no on_data runs meanwhile).
  */
 void http_client_free(struct http_client *hc);
 
 /*
  * Start a transfer. Never calls back before it returns. Returns NULL (and
- * calls nothing) only when the request is unusable (no URL, bad scheme);
- * network errors always arrive through on_done.
+ * calls nothing) only when the request is unusable (no URL, bad scheme,
+ * no on_done) or the client is being freed; network errors always arrive
+ * through on_done. May be called from inside any callback.
  */
 struct http_xfer *http_client_start(struct http_client *hc, const struct http_request *rq,
 				    const struct http_callbacks *cb, void *ud);
 
-/* Stop now; no callback of this transfer runs after this call. */
+/* Stop now; no callback of this transfer runs after this call. A no-op inside its own on_done. */
 void http_xfer_cancel(struct http_xfer *x);
 
 /* A response header (case-insensitive name, last one wins), or NULL. Valid until on_done returns. */

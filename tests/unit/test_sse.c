@@ -114,7 +114,7 @@ static void assert_same(const struct result *a, const struct result *b)
 static void parse_all(int ndjson, const char *in, size_t n, size_t max, struct result *out)
 {
 	struct result r = { 0 };
-	size_t *cuts = malloc((n + 1) * sizeof(*cuts));
+	size_t *cuts = malloc((n + 2) * sizeof(*cuts));
 
 	parse_cut(ndjson, in, n, max, NULL, 0, out);
 
