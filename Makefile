@@ -102,6 +102,7 @@ $(BUILD)/bench/%: bench/%.c
 bench: $(BIN) $(BENCH_BINS)
 	@bench/startup.sh ./$(BIN)
 	@bench/ws.sh ./$(BIN) $(BUILD)/bench/wsload
+	@bench/agent.py ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -109,10 +110,13 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pincer
 	install -m 0644 man/pincer.1 $(DESTDIR)$(PREFIX)/share/man/man1/pincer.1
 	install -m 0644 completion/pincer.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pincer
+	install -d $(DESTDIR)$(PREFIX)/share/pincer
+	cp -R skills $(DESTDIR)$(PREFIX)/share/pincer/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/pincer $(DESTDIR)$(PREFIX)/share/man/man1/pincer.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pincer
+	rm -rf $(DESTDIR)$(PREFIX)/share/pincer/skills
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS) $(FUZZ_SRCS)

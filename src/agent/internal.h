@@ -29,6 +29,7 @@
 #define AGENT_MAX_TOOL_ROUNDS 64
 /* An idle lane (and its open transcript) is released after this long. */
 #define AGENT_LANE_IDLE_MS (5 * 60 * 1000)
+#define AGENT_STORE_FLUSH_MS 1000
 
 struct session_store;
 struct tool_call;
@@ -42,6 +43,7 @@ struct agent_state {
 	struct session_store *store;
 	struct auth_store *auth;
 	bool workspace_ready;
+	bool dirty; /* the session store has changes not yet saved (rt_store_dirty) */
 };
 
 /* A message waiting for its session's lane. */
@@ -190,6 +192,8 @@ struct agent_rt {
 	size_t ndone;
 	uv_timer_t sweep;
 	bool sweep_open;
+	uv_timer_t flush; /* saves dirty session stores, AGENT_STORE_FLUSH_MS after a change */
+	bool flush_open;
 	bool stopping;
 	uint64_t turns_done;
 	/* heartbeat (heartbeat.c) */
@@ -207,6 +211,13 @@ int rt_agent_prepare(struct agent_rt *rt, struct agent_state *a, char *err, size
 struct lane *rt_lane(struct agent_rt *rt, const char *key, struct agent_state *a);
 int rt_lane_transcript(struct lane *l, json_t *entry, char *err, size_t errlen);
 void rt_run_finished(struct agent_run *run);
+/*
+ * A store's entries changed in a way that may wait (counters, updatedAt):
+ * saved within AGENT_STORE_FLUSH_MS, and at shutdown. Transcripts, not
+ * sessions.json, are the record of a turn, so a crash loses at most a
+ * second of counters, and a busy gateway writes the store once, not per turn.
+ */
+void rt_store_dirty(struct agent_rt *rt, struct agent_state *a);
 void rt_emit(struct agent_rt *rt, const char *event, json_t *payload, unsigned flags);
 void rt_sessions_changed(struct agent_rt *rt, const char *key, const char *reason);
 int rt_reset_lane(struct agent_rt *rt, struct lane *l, const char *reason, char *err,

@@ -1031,7 +1031,7 @@ static void run_update_entry(struct agent_run *run)
 	}
 	if (run->channel && !json_object_get(e, "lastChannel"))
 		json_object_set_new(e, "lastChannel", json_string(run->channel));
-	session_store_save(st);
+	rt_store_dirty(run->rt, run->lane->agent);
 }
 
 static void run_finish(struct agent_run *run)

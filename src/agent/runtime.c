@@ -461,6 +461,33 @@ void rt_run_finished(struct agent_run *run)
 	}
 }
 
+/* ==== deferred store saves ==== */
+
+static void rt_flush_stores(struct agent_rt *rt)
+{
+	struct agent_state *a;
+
+	for (a = rt->agents; a; a = a->next)
+		if (a->dirty) {
+			a->dirty = false;
+			session_store_save(a->store);
+		}
+}
+
+static void rt_flush_cb(uv_timer_t *t)
+{
+	rt_flush_stores(t->data);
+}
+
+void rt_store_dirty(struct agent_rt *rt, struct agent_state *a)
+{
+	a->dirty = true;
+	if (rt->flush_open && !uv_is_active((uv_handle_t *)&rt->flush))
+		uv_timer_start(&rt->flush, rt_flush_cb, AGENT_STORE_FLUSH_MS, 0);
+	else if (!rt->flush_open)
+		rt_flush_stores(rt);
+}
+
 /* ==== idle sweep ==== */
 
 static void rt_sweep_cb(uv_timer_t *t)
@@ -509,6 +536,9 @@ struct agent_rt *agent_rt_new(uv_loop_t *loop, struct config *const *cfgp,
 	rt->sweep_open = true;
 	uv_timer_start(&rt->sweep, rt_sweep_cb, 60000, 60000);
 	uv_unref((uv_handle_t *)&rt->sweep);
+	uv_timer_init(loop, &rt->flush);
+	rt->flush.data = rt;
+	rt->flush_open = true;
 	rt->hb = heartbeat_new(rt);
 	return rt;
 }
@@ -553,6 +583,11 @@ void agent_rt_shutdown(struct agent_rt *rt)
 		uv_close((uv_handle_t *)&rt->sweep, NULL);
 		rt->sweep_open = false;
 	}
+	if (rt->flush_open) {
+		uv_close((uv_handle_t *)&rt->flush, NULL);
+		rt->flush_open = false;
+	}
+	rt_flush_stores(rt);
 	/* every handle is closed here, so the loop can drain before agent_rt_free */
 	while ((l = rt->lanes)) {
 		rt->lanes = l->next;

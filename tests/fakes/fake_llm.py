@@ -493,6 +493,9 @@ ROUTES = {
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Stream chunks go out as written, as a real API's do: without this, Nagle
+    # holds each small SSE write for the client's delayed ACK (~40 ms a turn).
+    disable_nagle_algorithm = True
     server_version = "fake-llm/1"
     fake = None
 
