@@ -79,39 +79,23 @@ static char *replace_all(const char *s, const char *from, const char *to)
 	return buf_detach(&b, NULL);
 }
 
-/* Does the lowercased model id match the extended regular expression? */
-static bool id_matches(const char *id, const char *pattern)
-{
-	regex_t re;
-	char *lower = xstrdup(id ? id : "");
-	bool hit;
-
-	for (char *p = lower; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-		BUG("bad model pattern %s", pattern);
-	hit = regexec(&re, lower, 0, NULL, 0) == 0;
-	regfree(&re);
-	free(lower);
-	return hit;
-}
 
 /* Claude models that take {type:"adaptive"} thinking with an effort, not a budget. */
 static bool ant_adaptive(const char *id)
 {
-	return id_matches(id, "(^|-)claude-(opus-5|fable-5|mythos-(5|preview)|opus-4-(6|7|8)|"
+	return prov_model_matches(id, "(^|-)claude-(opus-5|fable-5|mythos-(5|preview)|opus-4-(6|7|8)|"
 			      "sonnet-(5|4-6))($|[^a-z0-9])");
 }
 
 /* ... and those that refuse to run without it. */
 static bool ant_adaptive_required(const char *id)
 {
-	return id_matches(id, "(^|-)claude-(opus-5-5|fable-5|mythos-(5|preview))($|[^a-z0-9])");
+	return prov_model_matches(id, "(^|-)claude-(opus-5-5|fable-5|mythos-(5|preview))($|[^a-z0-9])");
 }
 
 static bool ant_xhigh(const char *id)
 {
-	return id_matches(
+	return prov_model_matches(
 		id, "(^|-)claude-(opus-5|fable-5|mythos-5|opus-4-(7|8)|sonnet-5)($|[^a-z0-9])");
 }
 

@@ -48,35 +48,20 @@ static bool same_model(const json_t *msg, const struct prov_model *m)
 	       str_eq(js(msg, "model"), m->id);
 }
 
-static bool id_matches(const char *id, const char *pattern)
-{
-	regex_t re;
-	char *lower = xstrdup(id ? id : "");
-	bool hit;
-
-	for (char *p = lower; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-		BUG("bad model pattern %s", pattern);
-	hit = regexec(&re, lower, 0, NULL, 0) == 0;
-	regfree(&re);
-	free(lower);
-	return hit;
-}
 
 static bool gem3_pro(const char *id)
 {
-	return id_matches(id, "gemini-(3(\\.[0-9]+)?-pro|pro-latest)");
+	return prov_model_matches(id, "gemini-(3(\\.[0-9]+)?-pro|pro-latest)");
 }
 
 static bool gem3_flash(const char *id)
 {
-	return id_matches(id, "gemini-(3(\\.[0-9]+)?-flash|flash(-lite)?-latest)");
+	return prov_model_matches(id, "gemini-(3(\\.[0-9]+)?-flash|flash(-lite)?-latest)");
 }
 
 static bool gemma4(const char *id)
 {
-	return id_matches(id, "gemma-?4");
+	return prov_model_matches(id, "gemma-?4");
 }
 
 /*
@@ -463,7 +448,7 @@ static json_t *gem_thinking(const struct prov_request *rq)
 		if (gem3_flash(id))
 			return json_pack("{s:s}", "thinkingLevel",
 					 flash_minimal(id) ? "MINIMAL" : "LOW");
-		if (gemma4(id) || id_matches(id, "gemini-2\\.5-pro"))
+		if (gemma4(id) || prov_model_matches(id, "gemini-2\\.5-pro"))
 			return NULL;
 		return json_pack("{s:i}", "thinkingBudget", 0);
 	}

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
+#include <regex.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -1369,4 +1371,20 @@ void prov_stream_test_end(struct prov_stream *st, int http_result, const char *r
 json_t *prov_stream_test_abort(struct prov_stream *st)
 {
 	return stream_abort(st);
+}
+
+bool prov_model_matches(const char *id, const char *pattern)
+{
+	regex_t re;
+	char *lower = xstrdup(id ? id : "");
+	bool hit;
+
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		BUG("bad model pattern %s", pattern);
+	hit = regexec(&re, lower, 0, NULL, 0) == 0;
+	regfree(&re);
+	free(lower);
+	return hit;
 }

@@ -243,6 +243,9 @@ extern const struct prov_ops prov_anthropic;        /* anthropic-messages */
 extern const struct prov_ops prov_ollama;           /* ollama */
 extern const struct prov_ops prov_gemini;           /* google-generative-ai */
 
+/* Does the lowercased model id match the POSIX extended regular expression `pattern`? */
+bool prov_model_matches(const char *id, const char *pattern);
+
 /* The ops for an api name, or NULL. */
 const struct prov_ops *prov_ops_find(const char *api);
 
