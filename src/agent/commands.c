@@ -81,8 +81,8 @@ static bool one_of(const char *v, const char *const *ok)
 	return false;
 }
 
-static void level_cmd(struct agent_run *run, const char *field, const char *what,
-		      const char *arg, const char *const *ok, const char *dflt)
+static void level_cmd(struct agent_run *run, const char *field, const char *what, const char *arg,
+		      const char *const *ok, const char *dflt)
 {
 	const char *cur = json_string_value(json_object_get(entry_of(run), field));
 	char *t;
@@ -153,10 +153,12 @@ static void model_cmd(struct agent_run *run, const char *arg)
 		char *st = status_text(run);
 		buf_init(&b, 1u << 20);
 		buf_printf(&b, "%s\n\nModels:", strstr(st, "Model: ") ? strstr(st, "Model: ") : st);
-		buf_truncate(&b, (size_t)(strstr(b.p, "\nThinking") ? strstr(b.p, "\nThinking") - b.p
-								    : (long)b.len));
+		buf_truncate(&b,
+			     (size_t)(strstr(b.p, "\nThinking") ? strstr(b.p, "\nThinking") - b.p
+								: (long)b.len));
 		buf_puts(&b, "\n\nAvailable:");
-		json_array_foreach (list, i, row) {
+		json_array_foreach(list, i, row)
+		{
 			if (i >= 40)
 				break;
 			buf_printf(&b, "\n- %s/%s",
@@ -184,7 +186,8 @@ static void model_cmd(struct agent_run *run, const char *arg)
 
 bool cmd_slash_handle(struct agent_run *run)
 {
-	static const char *const thinking[] = { "off", "minimal", "low", "medium", "high", "xhigh", NULL };
+	static const char *const thinking[] = { "off",  "minimal", "low", "medium",
+						"high", "xhigh",   NULL };
 	static const char *const onoff[] = { "on", "off", NULL };
 	static const char *const reasoning[] = { "on", "off", "stream", NULL };
 	static const char *const queue[] = { "collect", "steer", "followup", "interrupt", NULL };
@@ -198,11 +201,13 @@ bool cmd_slash_handle(struct agent_run *run)
 	if (match(msg, "/new", &rest) || match(msg, "/reset", &rest)) {
 		bool is_new = match(msg, "/new", &rest);
 		struct prov_model m = { 0 };
-		if (rt_reset_lane(run->rt, run->lane, is_new ? "new" : "reset", err, sizeof(err)) < 0) {
+		if (rt_reset_lane(run->rt, run->lane, is_new ? "new" : "reset", err, sizeof(err)) <
+		    0) {
 			run_reply(run, err);
 			return true;
 		}
-		if (*rest && is_new && catalog_resolve(rt_cfg(run->rt), rest, &m, err, sizeof(err)) == 0) {
+		if (*rest && is_new &&
+		    catalog_resolve(rt_cfg(run->rt), rest, &m, err, sizeof(err)) == 0) {
 			set_field(run, "providerOverride", m.provider);
 			set_field(run, "modelOverride", m.id);
 			prov_model_release(&m);
@@ -236,7 +241,8 @@ bool cmd_slash_handle(struct agent_run *run)
 		model_cmd(run, rest);
 		return true;
 	}
-	if (match(msg, "/think", &rest) || match(msg, "/thinking", &rest) || match(msg, "/t", &rest)) {
+	if (match(msg, "/think", &rest) || match(msg, "/thinking", &rest) ||
+	    match(msg, "/t", &rest)) {
 		level_cmd(run, "thinkingLevel", "Thinking level", rest, thinking, "off");
 		return true;
 	}

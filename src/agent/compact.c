@@ -27,7 +27,7 @@
 
 #define COMPACT_KEEP_RECENT_TOKENS 20000
 /* The text given to the summariser is capped: the summary of a summary is fine. */
-#define COMPACT_MAX_INPUT_CHARS (400u * 1024)
+#define COMPACT_MAX_INPUT_CHARS    (400u * 1024)
 
 static const char summary_system[] =
 	"You are compacting a conversation between a user and an AI assistant so it can go on "
@@ -44,14 +44,16 @@ static size_t msg_chars(const json_t *m)
 
 	if (json_is_string(c))
 		return json_string_length(c);
-	json_array_foreach (c, i, b) {
+	json_array_foreach(c, i, b)
+	{
 		const char *t = json_string_value(json_object_get(b, "type"));
 		if (str_eq(t, "text"))
 			n += json_string_length(json_object_get(b, "text"));
 		else if (str_eq(t, "thinking"))
 			n += json_string_length(json_object_get(b, "thinking"));
 		else if (str_eq(t, "toolCall"))
-			n += 64 + json_dumpb(json_object_get(b, "arguments"), NULL, 0, JSON_COMPACT);
+			n += 64 +
+			     json_dumpb(json_object_get(b, "arguments"), NULL, 0, JSON_COMPACT);
 		else if (str_eq(t, "image"))
 			n += 4800; /* an image costs roughly 1,200 tokens */
 	}
@@ -63,8 +65,7 @@ long compact_estimate_tokens(const json_t *messages)
 	size_t i, n = 0;
 	json_t *m;
 
-	json_array_foreach (messages, i, m)
-		n += msg_chars(m);
+	json_array_foreach(messages, i, m) n += msg_chars(m);
 	return (long)(n / 4);
 }
 
@@ -78,7 +79,8 @@ static void append_text(struct buf *b, const json_t *m)
 		buf_printf(b, "[%s]: %s\n\n", role, json_string_value(c));
 		return;
 	}
-	json_array_foreach (c, i, blk) {
+	json_array_foreach(c, i, blk)
+	{
 		const char *t = json_string_value(json_object_get(blk, "type"));
 		if (str_eq(t, "text"))
 			buf_printf(b, "[%s]: %s\n\n",
@@ -87,7 +89,8 @@ static void append_text(struct buf *b, const json_t *m)
 		else if (str_eq(t, "toolCall")) {
 			char *args = json_dumps(json_object_get(blk, "arguments"), JSON_COMPACT);
 			buf_printf(b, "[assistant called %s]: %s\n\n",
-				   json_string_value(json_object_get(blk, "name")), args ? args : "{}");
+				   json_string_value(json_object_get(blk, "name")),
+				   args ? args : "{}");
 			free(args);
 		}
 	}
@@ -116,7 +119,8 @@ static void compact_done(void *ud, json_t *msg, const struct prov_error *err)
 		return;
 	}
 	buf_init(&sum, 1u << 20);
-	json_array_foreach (json_object_get(msg, "content"), i, blk) {
+	json_array_foreach(json_object_get(msg, "content"), i, blk)
+	{
 		if (str_eq(json_string_value(json_object_get(blk, "type")), "text"))
 			buf_puts(&sum, json_string_value(json_object_get(blk, "text")));
 	}
@@ -142,17 +146,18 @@ static void compact_done(void *ud, json_t *msg, const struct prov_error *err)
 	{
 		json_t *se = session_store_get(run->lane->agent->store, run->session_key);
 		if (se) {
-			json_object_set_new(
-				se, "compactionCount",
-				json_integer(json_integer_value(json_object_get(se, "compactionCount")) +
-					     1));
+			json_object_set_new(se, "compactionCount",
+					    json_integer(json_integer_value(json_object_get(
+								 se, "compactionCount")) +
+							 1));
 			session_store_save(run->lane->agent->store);
 		}
 	}
 	log_info(AGENT_SUBSYS, "session %s compacted (%ld tokens before, kept from %s)",
 		 run->session_key, c->tokens_before, c->first_kept);
 	ev_agent(run, "compaction",
-		 json_pack("{s:s, s:I}", "phase", "end", "tokensBefore", (json_int_t)c->tokens_before),
+		 json_pack("{s:s, s:I}", "phase", "end", "tokensBefore",
+			   (json_int_t)c->tokens_before),
 		 0);
 	free(c->first_kept);
 	free(c);
@@ -188,7 +193,9 @@ void compact_start(struct agent_run *run, const char *instructions)
 			size_t j;
 			prev_summary = json_string_value(json_object_get(e, "summary"));
 			for (j = 0; j < n; j++)
-				if (str_eq(json_string_value(json_object_get(json_array_get(branch, j), "id")), fk))
+				if (str_eq(json_string_value(json_object_get(
+						   json_array_get(branch, j), "id")),
+					   fk))
 					break;
 			start = j < n ? j : i + 1;
 			break;
@@ -208,7 +215,9 @@ void compact_start(struct agent_run *run, const char *instructions)
 	while (cut < n) {
 		e = json_array_get(branch, cut);
 		if (str_eq(json_string_value(json_object_get(e, "type")), "message") &&
-		    str_eq(json_string_value(json_object_get(json_object_get(e, "message"), "role")), "user"))
+		    str_eq(json_string_value(
+				   json_object_get(json_object_get(e, "message"), "role")),
+			   "user"))
 			break;
 		cut++;
 	}
@@ -217,7 +226,9 @@ void compact_start(struct agent_run *run, const char *instructions)
 		for (cut = n; cut-- > start;) {
 			e = json_array_get(branch, cut);
 			if (str_eq(json_string_value(json_object_get(e, "type")), "message") &&
-			    str_eq(json_string_value(json_object_get(json_object_get(e, "message"), "role")), "user"))
+			    str_eq(json_string_value(
+					   json_object_get(json_object_get(e, "message"), "role")),
+				   "user"))
 				break;
 		}
 		if (cut == (size_t)-1 || cut <= start) {
@@ -242,7 +253,8 @@ void compact_start(struct agent_run *run, const char *instructions)
 	buf_puts(&in, ".");
 
 	c = xcalloc(1, sizeof(*c));
-	c->first_kept = xstrdup(json_string_value(json_object_get(json_array_get(branch, cut), "id")));
+	c->first_kept =
+		xstrdup(json_string_value(json_object_get(json_array_get(branch, cut), "id")));
 	{
 		json_t *ctx = transcript_context(t);
 		c->tokens_before = compact_estimate_tokens(ctx);
@@ -275,7 +287,8 @@ static void soft_trim(json_t *msg, size_t max)
 	json_t *b;
 	size_t i;
 
-	json_array_foreach (json_object_get(msg, "content"), i, b) {
+	json_array_foreach(json_object_get(msg, "content"), i, b)
+	{
 		const char *t = json_string_value(json_object_get(b, "text"));
 		size_t n = t ? strlen(t) : 0, keep = max / 2;
 		char *s;
@@ -304,7 +317,8 @@ void compact_prune_context(const struct config *cfg, json_t *context, const char
 		time_parse_duration(ttl_s, 60000, &ttl);
 	/* the current turn (from the last user message) is never pruned */
 	for (i = n; i-- > 0;)
-		if (str_eq(json_string_value(json_object_get(json_array_get(context, i), "role")), "user")) {
+		if (str_eq(json_string_value(json_object_get(json_array_get(context, i), "role")),
+			   "user")) {
 			last_user = i;
 			break;
 		}

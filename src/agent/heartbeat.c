@@ -25,7 +25,7 @@
 #include "providers/catalog.h"
 
 #define HB_DEFAULT_PROMPT                                                                          \
-	"Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or "  \
+	"Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or " \
 	"repeat old tasks from prior chats. If nothing needs attention, reply HEARTBEAT_OK."
 /* System events kept per session, oldest dropped beyond this. */
 #define HB_MAX_EVENTS 20
@@ -85,7 +85,8 @@ static bool hb_file_empty(const char *workspace)
 			const char *q = p;
 			while (q < (eol ? eol : p + strlen(p)) && isspace((unsigned char)*q))
 				q++;
-			if (*q && *q != '#' && *q != '\n' && !(*q == '-' && (q[1] == '\n' || !q[1])))
+			if (*q && *q != '#' && *q != '\n' &&
+			    !(*q == '-' && (q[1] == '\n' || !q[1])))
 				empty = false;
 			if (!eol)
 				break;
@@ -102,10 +103,11 @@ static void hb_done(void *arg, const char *run_id, const json_t *result)
 	struct heartbeat *hb = arg;
 
 	hb->running = false;
-	json_object_set_new(hb->last, "status",
-			    json_string(json_string_value(json_object_get(result, "status"))
-						? json_string_value(json_object_get(result, "status"))
-						: "unknown"));
+	json_object_set_new(
+		hb->last, "status",
+		json_string(json_string_value(json_object_get(result, "status"))
+				    ? json_string_value(json_object_get(result, "status"))
+				    : "unknown"));
 	json_object_set_new(hb->last, "runId", json_string(run_id));
 }
 

@@ -21,15 +21,15 @@
 #define AGENT_SUBSYS "agent"
 
 /* Finished runs kept for agent.wait and idempotent retries. */
-#define AGENT_DONE_KEEP     512
-#define AGENT_DONE_TTL_MS   (10 * 60 * 1000)
+#define AGENT_DONE_KEEP        512
+#define AGENT_DONE_TTL_MS      (10 * 60 * 1000)
 /* chat delta events are coalesced to at most one per this interval, as OpenClaw does. */
 #define AGENT_CHAT_THROTTLE_MS 150
 /* Tool-call rounds in one run before it is stopped. */
-#define AGENT_MAX_TOOL_ROUNDS 64
+#define AGENT_MAX_TOOL_ROUNDS  64
 /* An idle lane (and its open transcript) is released after this long. */
-#define AGENT_LANE_IDLE_MS (5 * 60 * 1000)
-#define AGENT_STORE_FLUSH_MS 1000
+#define AGENT_LANE_IDLE_MS     (5 * 60 * 1000)
+#define AGENT_STORE_FLUSH_MS   1000
 
 struct session_store;
 struct tool_call;
@@ -85,8 +85,8 @@ enum run_phase {
 };
 
 struct agent_run {
-	struct agent_run *next;       /* rt->runs */
-	struct agent_run *wait_next;  /* rt's global wait queue */
+	struct agent_run *next;      /* rt->runs */
+	struct agent_run *wait_next; /* rt's global wait queue */
 	struct agent_rt *rt;
 	struct lane *lane;
 	char run_id[64];
@@ -112,13 +112,13 @@ struct agent_run {
 	bool in_global_queue;
 	bool counted; /* holds one of the global slots */
 	/* model selection and failover */
-	json_t *chain;         /* model refs to try, in order */
+	json_t *chain; /* model refs to try, in order */
 	size_t chain_i;
 	struct prov_model model;
 	char *model_ref;
 	struct auth_candidate *cands;
 	size_t ncands, cand_i;
-	json_t *attempts;      /* executionTrace.attempts */
+	json_t *attempts; /* executionTrace.attempts */
 	bool overflow_retried;
 	/* the conversation */
 	char *system;
@@ -126,32 +126,32 @@ struct agent_run {
 	json_t *context;
 	json_t *prompt_report;
 	struct prov_call *call;
-	struct buf text;        /* visible text of the assistant message being streamed */
+	struct buf text; /* visible text of the assistant message being streamed */
 	int assistant_turns;
 	int tool_rounds;
 	char item_id[80];
 	int64_t last_chat_ms;
 	bool chat_pending;
-	uv_timer_t timer;       /* run timeout */
-	uv_timer_t chat_timer;  /* delta throttle */
+	uv_timer_t timer;      /* run timeout */
+	uv_timer_t chat_timer; /* delta throttle */
 	int open_timers;
 	/* tools in flight */
 	struct tool_call **tcalls;
 	size_t ntcalls, ntdone;
-	json_t *tresults;       /* toolResult messages by index (null until answered) */
-	json_t *steer;          /* user messages to inject at the next tool boundary */
+	json_t *tresults; /* toolResult messages by index (null until answered) */
+	json_t *steer;    /* user messages to inject at the next tool boundary */
 	json_t *successful_tools;
 	/* outcome */
-	json_t *usage;          /* summed over the run */
+	json_t *usage; /* summed over the run */
 	json_t *last_usage;
-	json_t *final_message;  /* last assistant message */
+	json_t *final_message; /* last assistant message */
 	char *stop_reason;
 	bool aborted;
 	char *abort_reason;
 	bool failed;
 	struct prov_error err;
-	json_t *result;         /* the final `agent` response payload */
-	bool command_reply;     /* answered by a slash command, no model */
+	json_t *result;     /* the final `agent` response payload */
+	bool command_reply; /* answered by a slash command, no model */
 	char *reply_text;
 	/* compaction (compact.c) */
 	struct prov_call *compact_call;

@@ -203,11 +203,13 @@ static void run_build_chain(struct agent_run *run, const json_t *entry)
 		json_array_append_new(run->chain, json_string(mo));
 	if (primary && !json_array_size(run->chain))
 		json_array_append_new(run->chain, json_string(primary));
-	json_array_foreach (fb, i, v) {
+	json_array_foreach(fb, i, v)
+	{
 		json_array_append(run->chain, v);
 	}
 	/* a run that started from an override falls back to the primary last */
-	if (primary && json_array_size(run->chain) && strcmp(json_string_value(json_array_get(run->chain, 0)), primary))
+	if (primary && json_array_size(run->chain) &&
+	    strcmp(json_string_value(json_array_get(run->chain, 0)), primary))
 		json_array_append_new(run->chain, json_string(primary));
 	free(primary);
 	json_decref(fb);
@@ -291,8 +293,9 @@ static void sink_thinking(void *ud, const char *delta, size_t n)
 static void usage_add(json_t *sum, const json_t *u)
 {
 	static const char *const f[][2] = {
-		{ "input", "input" },	      { "output", "output" },	   { "cacheRead", "cacheRead" },
-		{ "cacheWrite", "cacheWrite" }, { "total", "totalTokens" },
+		{ "input", "input" },         { "output", "output" },
+		{ "cacheRead", "cacheRead" }, { "cacheWrite", "cacheWrite" },
+		{ "total", "totalTokens" },
 	};
 	size_t i;
 
@@ -321,8 +324,9 @@ static void sink_done(void *ud, json_t *msg, const struct prov_error *err)
 					"model", run->model.id, "result", err ? "error" : "success",
 					"stage", "assistant"));
 	if (err) {
-		json_object_set_new(json_array_get(run->attempts, json_array_size(run->attempts) - 1),
-				    "error", json_string(prov_err_kind_name(err->kind)));
+		json_object_set_new(
+			json_array_get(run->attempts, json_array_size(run->attempts) - 1), "error",
+			json_string(prov_err_kind_name(err->kind)));
 		if (cand)
 			auth_mark_failure(run->lane->agent->auth, cand->profile_id, err->kind,
 					  err->retry_after_ms, time_now_ms());
@@ -355,7 +359,8 @@ static void sink_done(void *ud, json_t *msg, const struct prov_error *err)
 	free(run->stop_reason);
 	run->stop_reason = dup_or_null(json_string_value(json_object_get(msg, "stopReason")));
 	calls = json_array();
-	json_array_foreach (json_object_get(msg, "content"), i, b) {
+	json_array_foreach(json_object_get(msg, "content"), i, b)
+	{
 		if (str_eq(json_string_value(json_object_get(b, "type")), "toolCall"))
 			json_array_append(calls, b);
 	}
@@ -382,7 +387,8 @@ static void run_model_call(struct agent_run *run)
 
 	run->phase = RUN_MODEL;
 	buf_reset(&run->text);
-	snprintf(run->item_id, sizeof(run->item_id), "%s:%d", run->run_id, run->assistant_turns + 1);
+	snprintf(run->item_id, sizeof(run->item_id), "%s:%d", run->run_id,
+		 run->assistant_turns + 1);
 	rq.model = &run->model;
 	rq.api_key = cand->key;
 	rq.system = run->system;
@@ -456,8 +462,9 @@ void run_compacted(struct agent_run *run, bool ok, const char *why)
 	if (run->compact_only) {
 		run->command_reply = true;
 		free(run->reply_text);
-		run->reply_text = ok ? xstrdup("Compacted the session history.")
-				     : xasprintf("Compaction failed: %s", why ? why : "unknown error");
+		run->reply_text =
+			ok ? xstrdup("Compacted the session history.")
+			   : xasprintf("Compaction failed: %s", why ? why : "unknown error");
 		run_finish(run);
 		return;
 	}
@@ -507,7 +514,8 @@ static void run_tools_finished(struct agent_run *run)
 	free(run->tcalls);
 	run->tcalls = NULL;
 	run->ntcalls = run->ntdone = 0;
-	json_array_foreach (run->tresults, i, m) {
+	json_array_foreach(run->tresults, i, m)
+	{
 		run_record_message(run, m);
 		json_array_append(run->context, m);
 	}
@@ -518,7 +526,8 @@ static void run_tools_finished(struct agent_run *run)
 		return;
 	}
 	/* steering: messages that arrived during the tools join before the next model call */
-	json_array_foreach (run->steer, i, m) {
+	json_array_foreach(run->steer, i, m)
+	{
 		run_record_message(run, m);
 		json_array_append(run->context, m);
 	}
@@ -554,17 +563,18 @@ static void run_tool_answered(struct tool_call *call, json_t *content, bool is_e
 	ev_agent(run, "tool",
 		 json_pack("{s:s, s:s, s:s, s:b, s:O}", "phase", "result", "name",
 			   json_string_value(json_object_get(msg, "toolName")), "toolCallId",
-			   call->id, "isError", is_error, "result", json_object_get(msg, "content")),
+			   call->id, "isError", is_error, "result",
+			   json_object_get(msg, "content")),
 		 AGENT_EMIT_TOOL);
 	{
 		char *title = call->def ? tool_title(call->def, call->args) : xstrdup(call->id);
 		ev_agent(run, "item",
-			 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "itemId",
-				   "", "toolCallId", call->id, "name",
+			 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "itemId", "",
+				   "toolCallId", call->id, "name",
 				   json_string_value(json_object_get(msg, "toolName")), "kind",
 				   "tool", "phase", "end", "title", title, "status",
-				   is_error ? "failed" : "completed", "commandBearing", 0, "endedAt",
-				   (json_int_t)now),
+				   is_error ? "failed" : "completed", "commandBearing", 0,
+				   "endedAt", (json_int_t)now),
 			 0);
 		free(title);
 	}
@@ -588,7 +598,8 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 	for (i = 0; i < n; i++)
 		json_array_append_new(run->tresults, json_null());
 	/* create every call first: a tool may answer synchronously */
-	json_array_foreach (calls, i, b) {
+	json_array_foreach(calls, i, b)
+	{
 		struct tool_call *c = xcalloc(1, sizeof(*c));
 		const char *name = json_string_value(json_object_get(b, "name"));
 		c->def = name ? tool_find(name) : NULL;
@@ -611,7 +622,8 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 		c->owner = run;
 		run->tcalls[i] = c;
 	}
-	json_array_foreach (calls, i, b) {
+	json_array_foreach(calls, i, b)
+	{
 		struct tool_call *c = run->tcalls[i];
 		const char *name = json_string_value(json_object_get(b, "name"));
 		char *title = c->def ? tool_title(c->def, c->args) : xstrdup(name ? name : "tool");
@@ -665,10 +677,11 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 	run->tools = run_prompt_tools();
 	specs = run->tools;
 	brief = json_array();
-	json_array_foreach (specs, i, s) {
-		json_array_append_new(brief, json_pack("{s:O, s:O}", "name", json_object_get(s, "name"),
-						       "description",
-						       json_object_get(s, "description")));
+	json_array_foreach(specs, i, s)
+	{
+		json_array_append_new(brief,
+				      json_pack("{s:O, s:O}", "name", json_object_get(s, "name"),
+						"description", json_object_get(s, "description")));
 	}
 	managed = xasprintf("%s/skills", run->rt->paths->state_dir);
 	skills_load(&skills, cfg, a->workspace, managed, run->agent_id);
@@ -704,7 +717,8 @@ static json_t *run_user_message(struct agent_run *run, const char *text)
 	json_t *content = json_pack("[{s:s, s:s}]", "type", "text", "text", text), *a;
 	size_t i;
 
-	json_array_foreach (run->attachments, i, a) {
+	json_array_foreach(run->attachments, i, a)
+	{
 		const char *mime = json_string_value(json_object_get(a, "mimeType"));
 		const char *data = json_string_value(json_object_get(a, "content"));
 		if (!data)
@@ -798,9 +812,10 @@ void run_start(struct agent_run *run)
 	if (!run->context)
 		run->context = json_array();
 	json_array_append_new(run->context, user);
-	ev_agent(run, "lifecycle",
-		 json_pack("{s:s, s:I}", "phase", "start", "startedAt", (json_int_t)run->started_ms),
-		 0);
+	ev_agent(
+		run, "lifecycle",
+		json_pack("{s:s, s:I}", "phase", "start", "startedAt", (json_int_t)run->started_ms),
+		0);
 	if (!run->model.id) {
 		run->failed = true;
 		run->err = pe;
@@ -846,10 +861,13 @@ static char *context_report(struct agent_run *run)
 	size_t i;
 
 	buf_init(&b, 1u << 20);
-	buf_printf(&b, "System prompt: %zu chars (~%zu tokens)\n", run->system ? strlen(run->system) : 0,
+	buf_printf(&b, "System prompt: %zu chars (~%zu tokens)\n",
+		   run->system ? strlen(run->system) : 0,
 		   run->system ? strlen(run->system) / 4 : 0);
-	json_array_foreach (json_object_get(r, "injectedWorkspaceFiles"), i, f) {
-		buf_printf(&b, "- %s: %s%lld chars%s\n", json_string_value(json_object_get(f, "name")),
+	json_array_foreach(json_object_get(r, "injectedWorkspaceFiles"), i, f)
+	{
+		buf_printf(&b, "- %s: %s%lld chars%s\n",
+			   json_string_value(json_object_get(f, "name")),
 			   json_is_true(json_object_get(f, "missing")) ? "missing, " : "",
 			   (long long)json_integer_value(json_object_get(f, "injectedChars")),
 			   json_is_true(json_object_get(f, "truncated")) ? " (truncated)" : "");
@@ -895,7 +913,8 @@ static json_t *run_build_result(struct agent_run *run, const char *text, bool vi
 	if (visible && text && *text)
 		json_array_append_new(payloads, json_pack("{s:s, s:n}", "text", text, "mediaUrl"));
 	meta = json_pack(
-		"{s:I, s:{s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:i}, s:b, s:s?, s:{s:s?, s:s?, s:O, s:b, s:s}}",
+		"{s:I, s:{s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:i}, s:b, s:s?, s:{s:s?, s:s?, s:O, "
+		"s:b, s:s}}",
 		"durationMs", (json_int_t)(time_now_ms() - run->started_ms), "agentMeta",
 		"sessionId", run->session_id, "sessionFile", run->session_key, "provider",
 		run->model.provider, "model", run->model.id, "contextTokens",
@@ -980,7 +999,8 @@ void run_abort(struct agent_run *run, const char *reason)
 
 		run->call = NULL;
 		/* an interrupted tool call cannot be answered: keep only text and thinking */
-		json_array_foreach (content, i, b) {
+		json_array_foreach(content, i, b)
+		{
 			if (!str_eq(json_string_value(json_object_get(b, "type")), "toolCall"))
 				json_array_append(kept, b);
 		}
@@ -1072,9 +1092,9 @@ static void run_finish(struct agent_run *run)
 	if (run->failed) {
 		ev_agent(run, "lifecycle",
 			 json_pack("{s:s, s:s, s:s, s:I, s:I}", "phase", "error", "error",
-				   run->err.message, "errorKind",
-				   prov_err_chat_kind(run->err.kind), "startedAt",
-				   (json_int_t)run->started_ms, "endedAt", (json_int_t)now),
+				   run->err.message, "errorKind", prov_err_chat_kind(run->err.kind),
+				   "startedAt", (json_int_t)run->started_ms, "endedAt",
+				   (json_int_t)now),
 			 0);
 		ev_chat(run, "error",
 			json_pack("{s:s, s:s}", "errorMessage", run->err.message, "errorKind",
@@ -1089,16 +1109,17 @@ static void run_finish(struct agent_run *run)
 			"runId", run->run_id, "sessionId", run->session_id, "turnId", run->run_id,
 			"requested", "provider", run->model.provider, "model", run->model.id,
 			"effective", "provider", run->model.provider, "model", run->model.id,
-			"responseModel", run->model.id, "successfulToolNames", run->successful_tools,
-			"rerouted", json_array_size(run->attempts) > 1, "terminalDisposition",
-			visible ? "visible" : "silent");
+			"responseModel", run->model.id, "successfulToolNames",
+			run->successful_tools, "rerouted", json_array_size(run->attempts) > 1,
+			"terminalDisposition", visible ? "visible" : "silent");
 		ev_agent(run, "lifecycle",
-			 json_pack("{s:s, s:I, s:I, s:b, s:s, s:s, s:b, s:o, s:{s:s, s:s}}", "phase",
-				   "end", "startedAt", (json_int_t)run->started_ms, "endedAt",
-				   (json_int_t)now, "aborted", run->aborted, "stopReason", stop,
-				   "livenessState", "working", "executionSettled", 1,
-				   "terminalReceipt", receipt, "terminalReply", "disposition",
-				   visible ? "visible" : "silent", "text", visible ? text : ""),
+			 json_pack("{s:s, s:I, s:I, s:b, s:s, s:s, s:b, s:o, s:{s:s, s:s}}",
+				   "phase", "end", "startedAt", (json_int_t)run->started_ms,
+				   "endedAt", (json_int_t)now, "aborted", run->aborted,
+				   "stopReason", stop, "livenessState", "working",
+				   "executionSettled", 1, "terminalReceipt", receipt,
+				   "terminalReply", "disposition", visible ? "visible" : "silent",
+				   "text", visible ? text : ""),
 			 0);
 		if (run->aborted) {
 			ev_chat(run, "aborted",
@@ -1114,9 +1135,9 @@ static void run_finish(struct agent_run *run)
 				json_object_set_new(extra, "message", ev_text_message(text, now));
 			ev_chat(run, "final", extra);
 			result = run_build_result(run, text, visible);
-			run->result = json_pack("{s:s, s:s, s:s, s:o}", "runId", run->run_id,
-						"status", "ok", "summary", "completed", "result",
-						result);
+			run->result =
+				json_pack("{s:s, s:s, s:s, s:o}", "runId", run->run_id, "status",
+					  "ok", "summary", "completed", "result", result);
 		}
 	}
 	if (!run->command_reply)

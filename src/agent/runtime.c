@@ -38,7 +38,8 @@ static const json_t *rt_agent_cfg(struct agent_rt *rt, const char *id)
 	json_t *list = config_get(rt_cfg(rt), "agents.list"), *a;
 	size_t i;
 
-	json_array_foreach (list, i, a) {
+	json_array_foreach(list, i, a)
+	{
 		if (str_eq(json_string_value(json_object_get(a, "id")), id))
 			return a;
 	}
@@ -50,7 +51,8 @@ static const char *rt_default_agent(struct agent_rt *rt)
 	json_t *list = config_get(rt_cfg(rt), "agents.list"), *a;
 	size_t i;
 
-	json_array_foreach (list, i, a) {
+	json_array_foreach(list, i, a)
+	{
 		if (json_is_true(json_object_get(a, "default")))
 			return json_string_value(json_object_get(a, "id"));
 	}
@@ -205,16 +207,15 @@ int rt_lane_transcript(struct lane *l, json_t *entry, char *err, size_t errlen)
 	return 0;
 }
 
-int rt_reset_lane(struct agent_rt *rt, struct lane *l, const char *reason, char *err,
-		  size_t errlen)
+int rt_reset_lane(struct agent_rt *rt, struct lane *l, const char *reason, char *err, size_t errlen)
 {
 	struct session_store *st = l->agent->store;
 	json_t *e = session_store_get(st, l->key), *keep;
 	char *path, *arch, sid[37];
-	static const char *const carry[] = { "thinkingLevel",	 "verboseLevel",    "reasoningLevel",
-					     "providerOverride", "modelOverride",   "label",
-					     "queueMode",	 "elevatedLevel",   "displayName",
-					     "lastChannel",	 "chatType",	    NULL };
+	static const char *const carry[] = { "thinkingLevel",    "verboseLevel",  "reasoningLevel",
+					     "providerOverride", "modelOverride", "label",
+					     "queueMode",        "elevatedLevel", "displayName",
+					     "lastChannel",      "chatType",      NULL };
 	size_t i;
 
 	if (l->tr_open) {
@@ -425,7 +426,8 @@ void rt_run_finished(struct agent_run *run)
 		run->counted = false;
 	}
 	rt_remember(rt, run->run_id, run->result);
-	json_array_foreach (run->aliases, i, alias) {
+	json_array_foreach(run->aliases, i, alias)
+	{
 		json_t *r = json_deep_copy(run->result);
 		json_object_set(r, "runId", alias);
 		rt_remember(rt, json_string_value(alias), r);
@@ -720,8 +722,9 @@ int agent_rt_submit(struct agent_rt *rt, const struct agent_submit *s, char run_
 			free(key);
 			return -1;
 		}
-		agent_id = xstrdup(kp.agent_id ? kp.agent_id
-					       : (s->agent_id ? s->agent_id : rt_default_agent(rt)));
+		agent_id =
+			xstrdup(kp.agent_id ? kp.agent_id
+					    : (s->agent_id ? s->agent_id : rt_default_agent(rt)));
 	} else {
 		agent_id = xstrdup(s->agent_id ? s->agent_id : rt_default_agent(rt));
 	}
@@ -748,8 +751,8 @@ int agent_rt_submit(struct agent_rt *rt, const struct agent_submit *s, char run_
 		/* daily/idle reset (session.reset), judged before the new message counts */
 		const char *why = NULL;
 		struct session_key_parts p2;
-		enum session_kind kind = session_key_parse(key, &p2) == 0 ? p2.kind
-									   : SESSION_KIND_OTHER;
+		enum session_kind kind =
+			session_key_parse(key, &p2) == 0 ? p2.kind : SESSION_KIND_OTHER;
 		if (session_reset_due(config_get(rt_cfg(rt), "session"), entry, kind, s->channel,
 				      time_now_ms(), &why)) {
 			l = rt_lane(rt, key, a);
@@ -777,8 +780,8 @@ int agent_rt_submit(struct agent_rt *rt, const struct agent_submit *s, char run_
 	mode = lane_queue_mode(l, run);
 	if (queued)
 		*queued = true;
-	if (l->active && (!strcmp(mode, "steer") || !strcmp(mode, "queue") ||
-			  !strncmp(mode, "steer", 5)) &&
+	if (l->active &&
+	    (!strcmp(mode, "steer") || !strcmp(mode, "queue") || !strncmp(mode, "steer", 5)) &&
 	    run_steer(l->active, run->message)) {
 		struct run_waiter *w;
 		/* the active run answers for this message too */
@@ -865,9 +868,8 @@ int agent_rt_wait(struct agent_rt *rt, const char *run_id,
 		for (r = rt->runs; r; r = r->next) {
 			json_t *v;
 			size_t i;
-			json_array_foreach (r->aliases, i, v)
-				if (str_eq(json_string_value(v), run_id))
-					goto found;
+			json_array_foreach(r->aliases, i,
+					   v) if (str_eq(json_string_value(v), run_id)) goto found;
 		}
 		return -1;
 	}

@@ -56,21 +56,21 @@ void agent_rt_config_changed(struct agent_rt *rt);
 
 /* What to run. Strings are copied. */
 struct agent_submit {
-	const char *agent_id;     /* NULL: from the session key, else the default agent */
-	const char *session_key;  /* NULL: from session_id, else agent:<id>:main */
-	const char *session_id;   /* an explicit session id (OpenClaw's `agent --session-id`) */
-	const char *message;      /* the user's text */
+	const char *agent_id;      /* NULL: from the session key, else the default agent */
+	const char *session_key;   /* NULL: from session_id, else agent:<id>:main */
+	const char *session_id;    /* an explicit session id (OpenClaw's `agent --session-id`) */
+	const char *message;       /* the user's text */
 	const json_t *attachments; /* [{type:"image", mimeType, content|data (base64)}] or NULL */
-	const char *run_id;       /* NULL: a new UUID (the idempotency key when given) */
-	const char *model;        /* one-run model override ("provider/model"), or NULL */
-	const char *thinking;     /* one-run thinking level, or NULL */
-	const char *queue_mode;   /* overrides messages.queue.mode for this message */
-	const char *extra_system; /* appended to the system prompt */
-	const char *channel;      /* origin channel ("webchat", "cli", …) */
-	int64_t timeout_ms;       /* 0: agents.defaults.timeoutSeconds */
-	bool chat;                /* started by chat.send: also emit chat `status` events */
-	bool heartbeat;           /* a heartbeat turn (HEARTBEAT_OK suppression, isHeartbeat) */
-	bool silent;              /* internal turn (memory flush): no chat events */
+	const char *run_id;        /* NULL: a new UUID (the idempotency key when given) */
+	const char *model;         /* one-run model override ("provider/model"), or NULL */
+	const char *thinking;      /* one-run thinking level, or NULL */
+	const char *queue_mode;    /* overrides messages.queue.mode for this message */
+	const char *extra_system;  /* appended to the system prompt */
+	const char *channel;       /* origin channel ("webchat", "cli", …) */
+	int64_t timeout_ms;        /* 0: agents.defaults.timeoutSeconds */
+	bool chat;                 /* started by chat.send: also emit chat `status` events */
+	bool heartbeat;            /* a heartbeat turn (HEARTBEAT_OK suppression, isHeartbeat) */
+	bool silent;               /* internal turn (memory flush): no chat events */
 	/* Called once when the run (or the run it was merged into) ends; result is borrowed. */
 	void (*done)(void *arg, const char *run_id, const json_t *result);
 	void *done_arg;
@@ -125,14 +125,14 @@ int agent_rt_inject(struct agent_rt *rt, const char *session_key, const char *te
  * Reset a session (new sessionId; the old transcript archived as
  * .reset.<ts>). Returns the new entry (new reference) or NULL with err.
  */
-json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char *reason,
-		       char *err, size_t errlen);
+json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char *reason, char *err,
+		       size_t errlen);
 /* Delete a session (transcript archived as .deleted.<ts>). 1 deleted, 0 not found, -1 err. */
-int agent_rt_delete(struct agent_rt *rt, const char *session_key, bool delete_transcript,
-		    char *err, size_t errlen);
+int agent_rt_delete(struct agent_rt *rt, const char *session_key, bool delete_transcript, char *err,
+		    size_t errlen);
 /* Apply a sessions.patch (thinkingLevel, model, label, …). New entry or NULL with err. */
-json_t *agent_rt_patch(struct agent_rt *rt, const char *session_key, const json_t *patch,
-		       char *err, size_t errlen);
+json_t *agent_rt_patch(struct agent_rt *rt, const char *session_key, const json_t *patch, char *err,
+		       size_t errlen);
 /* Compact a session now (`instructions` may be NULL); `done` when finished. 0 or -1 with err. */
 int agent_rt_compact(struct agent_rt *rt, const char *session_key, const char *instructions,
 		     void (*done)(void *arg, const json_t *result), void *arg, char *err,

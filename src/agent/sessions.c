@@ -17,8 +17,8 @@
 #include "session/store.h"
 
 /* The agent state and canonical key for what a client sent. */
-static struct agent_state *resolve(struct agent_rt *rt, const char *key_in, char **key,
-				   char *err, size_t errlen)
+static struct agent_state *resolve(struct agent_rt *rt, const char *key_in, char **key, char *err,
+				   size_t errlen)
 {
 	char *agent;
 	struct agent_state *a;
@@ -86,12 +86,14 @@ json_t *agent_rt_sessions_list(struct agent_rt *rt, const json_t *params)
 	json_t *ids = json_array();
 
 	json_array_append_new(ids, json_string(def));
-	json_array_foreach (list, i, a) {
+	json_array_foreach(list, i, a)
+	{
 		const char *id = json_string_value(json_object_get(a, "id"));
 		if (id && strcmp(id, def))
 			json_array_append_new(ids, json_string(id));
 	}
-	json_array_foreach (ids, i, a) {
+	json_array_foreach(ids, i, a)
+	{
 		const char *id = json_string_value(a);
 		struct agent_state *st;
 		if (only && strcmp(only, id))
@@ -99,7 +101,8 @@ json_t *agent_rt_sessions_list(struct agent_rt *rt, const json_t *params)
 		st = rt_agent(rt, id);
 		if (!st)
 			continue;
-		json_object_foreach (session_store_all(st->store), key, e) {
+		json_object_foreach(session_store_all(st->store), key, e)
+		{
 			if (search && !strstr(key, search) &&
 			    !(json_string_value(json_object_get(e, "label")) &&
 			      strstr(json_string_value(json_object_get(e, "label")), search)))
@@ -230,8 +233,8 @@ out:
 	return rc;
 }
 
-json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char *reason,
-		       char *err, size_t errlen)
+json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char *reason, char *err,
+		       size_t errlen)
 {
 	char *key;
 	struct agent_state *a = resolve(rt, session_key, &key, err, errlen);
@@ -250,8 +253,8 @@ json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char 
 	return out;
 }
 
-int agent_rt_delete(struct agent_rt *rt, const char *session_key, bool delete_transcript,
-		    char *err, size_t errlen)
+int agent_rt_delete(struct agent_rt *rt, const char *session_key, bool delete_transcript, char *err,
+		    size_t errlen)
 {
 	char *key, *path, *arch;
 	struct agent_state *a = resolve(rt, session_key, &key, err, errlen);
@@ -291,14 +294,15 @@ static bool valid_level(const char *v, const char *const *ok)
 	return false;
 }
 
-json_t *agent_rt_patch(struct agent_rt *rt, const char *session_key, const json_t *patch,
-		       char *err, size_t errlen)
+json_t *agent_rt_patch(struct agent_rt *rt, const char *session_key, const json_t *patch, char *err,
+		       size_t errlen)
 {
-	static const char *const thinking[] = { "off",  "minimal", "low",    "medium",
+	static const char *const thinking[] = { "off",  "minimal", "low",      "medium",
 						"high", "xhigh",   "adaptive", NULL };
 	static const char *const onoff[] = { "on", "off", "full", "stream", "ask", NULL };
-	static const char *const queue[] = { "collect", "steer",	 "followup", "interrupt",
-					     "queue",   "steer-backlog", "steer+backlog", NULL };
+	static const char *const queue[] = { "collect",       "steer", "followup",
+					     "interrupt",     "queue", "steer-backlog",
+					     "steer+backlog", NULL };
 	char *key;
 	struct agent_state *a = resolve(rt, session_key, &key, err, errlen);
 	json_t *e, *v, *out;
@@ -308,7 +312,8 @@ json_t *agent_rt_patch(struct agent_rt *rt, const char *session_key, const json_
 	if (!a)
 		return NULL;
 	e = session_store_ensure(a->store, key, time_now_ms(), &created);
-	json_object_foreach ((json_t *)patch, k, v) {
+	json_object_foreach((json_t *)patch, k, v)
+	{
 		if (!strcmp(k, "key") || !strcmp(k, "agentId") || !strcmp(k, "expectedSessionId"))
 			continue;
 		if (!strcmp(k, "label") || !strcmp(k, "displayName") || !strcmp(k, "subject")) {

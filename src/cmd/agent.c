@@ -36,9 +36,9 @@ const char cmd_agent_usage[] =
 struct agent_cli {
 	char run_id[64];
 	bool json;
-	bool streamed;     /* something was printed */
-	json_t *result;    /* the final answer */
-	json_t *error;     /* or the error */
+	bool streamed;  /* something was printed */
+	json_t *result; /* the final answer */
+	json_t *error;  /* or the error */
 	struct gw_client *gc;
 	uv_loop_t *loop;
 	struct agent_rt *rt;
@@ -52,7 +52,8 @@ static void print_delta(struct agent_cli *a, const json_t *payload)
 
 	if (a->json || !str_eq(json_string_value(json_object_get(payload, "runId")), a->run_id))
 		return;
-	if (str_eq(stream, "assistant") && (d = json_string_value(json_object_get(data, "delta")))) {
+	if (str_eq(stream, "assistant") &&
+	    (d = json_string_value(json_object_get(data, "delta")))) {
 		fputs(d, stdout);
 		fflush(stdout);
 		a->streamed = true;
@@ -62,7 +63,8 @@ static void print_delta(struct agent_cli *a, const json_t *payload)
 /* The text of a final result, for when nothing was streamed (e.g. command replies). */
 static const char *result_text(const json_t *result)
 {
-	const json_t *p = json_array_get(json_object_get(json_object_get(result, "result"), "payloads"), 0);
+	const json_t *p =
+		json_array_get(json_object_get(json_object_get(result, "result"), "payloads"), 0);
 	return json_string_value(json_object_get(p, "text"));
 }
 
@@ -81,7 +83,8 @@ static int agent_finish(struct agent_cli *a)
 	}
 	if (a->json) {
 		cmd_gw_print_json(a->result, false);
-		return str_eq(json_string_value(json_object_get(a->result, "status")), "ok") ? 0 : 1;
+		return str_eq(json_string_value(json_object_get(a->result, "status")), "ok") ? 0
+											     : 1;
 	}
 	if (!a->streamed && (t = result_text(a->result)))
 		fputs(t, stdout);
@@ -96,7 +99,8 @@ static int agent_finish(struct agent_cli *a)
 
 /* ==== through the gateway ==== */
 
-static void gw_on_result(struct gw_client *gc, const json_t *payload, const json_t *error, void *arg)
+static void gw_on_result(struct gw_client *gc, const json_t *payload, const json_t *error,
+			 void *arg)
 {
 	struct agent_cli *a = arg;
 
@@ -158,7 +162,8 @@ static int agent_local(struct ctx *ctx, struct agent_cli *a, struct agent_submit
 	config_init(cfg);
 	buf_init(&errs, 1 << 20);
 	if (config_open(cfg, cli_paths(ctx), &errs) < 0) {
-		fprintf(stderr, "pincer: invalid config %s:\n%s", cli_paths(ctx)->config_path, errs.p);
+		fprintf(stderr, "pincer: invalid config %s:\n%s", cli_paths(ctx)->config_path,
+			errs.p);
 		buf_release(&errs);
 		config_release(cfg);
 		free(cfg);

@@ -32,7 +32,8 @@ static int models_load(struct ctx *ctx, struct config *cfg)
 	config_init(cfg);
 	buf_init(&errs, 1 << 20);
 	if (config_open(cfg, cli_paths(ctx), &errs) < 0) {
-		fprintf(stderr, "pincer: invalid config %s:\n%s", cli_paths(ctx)->config_path, errs.p);
+		fprintf(stderr, "pincer: invalid config %s:\n%s", cli_paths(ctx)->config_path,
+			errs.p);
 		buf_release(&errs);
 		config_release(cfg);
 		return 1;
@@ -62,7 +63,8 @@ static int models_list(int argc, char **argv, struct ctx *ctx)
 		cmd_gw_print_json(list, false);
 	} else {
 		printf("%-48s %-10s %s\n", "MODEL", "CONTEXT", "NAME");
-		json_array_foreach (list, i, row) {
+		json_array_foreach(list, i, row)
+		{
 			char ref[256];
 			snprintf(ref, sizeof(ref), "%s/%s",
 				 json_string_value(json_object_get(row, "provider")),
@@ -111,10 +113,10 @@ static int models_status(int argc, char **argv, struct ctx *ctx)
 		n = auth_candidates(st, &cfg, m.provider, NULL, 0, &cands);
 		profiles = json_array();
 		for (i = 0; i < n; i++)
-			json_array_append_new(profiles,
-					      json_pack("{s:s, s:b, s:I}", "id", cands[i].profile_id,
-							"hasKey", cands[i].key != NULL, "availableAt",
-							(json_int_t)cands[i].available_at));
+			json_array_append_new(
+				profiles, json_pack("{s:s, s:b, s:I}", "id", cands[i].profile_id,
+						    "hasKey", cands[i].key != NULL, "availableAt",
+						    (json_int_t)cands[i].available_at));
 		json_object_set_new(out, "provider", json_string(m.provider));
 		json_object_set_new(out, "api", json_string(m.api));
 		json_object_set_new(out, "baseUrl", json_string(m.base_url));
@@ -130,12 +132,12 @@ static int models_status(int argc, char **argv, struct ctx *ctx)
 	if (json) {
 		cmd_gw_print_json(out, false);
 	} else {
-		printf("Agent: %s\nModel: %s\n", aid, ref ? ref : "(none: set one with `pincer models set provider/model`)");
+		printf("Agent: %s\nModel: %s\n", aid,
+		       ref ? ref : "(none: set one with `pincer models set provider/model`)");
 		if (json_array_size(fb)) {
 			json_t *v;
 			printf("Fallbacks:");
-			json_array_foreach (fb, i, v)
-				printf(" %s", json_string_value(v));
+			json_array_foreach(fb, i, v) printf(" %s", json_string_value(v));
 			printf("\n");
 		}
 		if (json_object_get(out, "error"))

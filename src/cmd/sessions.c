@@ -26,7 +26,8 @@ int cmd_sessions(int argc, char **argv, struct ctx *ctx)
 	const struct opt opts[] = {
 		{ OPT_FLAG, "json", 0, &json, NULL, "print the sessions.list answer as JSON" },
 		{ OPT_STR, "agent", 0, &agent, "ID", "only this agent's sessions" },
-		{ OPT_INT, "active", 0, &active, "MIN", "only sessions active in the last MIN minutes" },
+		{ OPT_INT, "active", 0, &active, "MIN",
+		  "only sessions active in the last MIN minutes" },
 		{ OPT_INT, "limit", 0, &limit, "N", "at most N sessions" },
 		CMD_GW_CONN_OPTS(c),
 		{ OPT_END },
@@ -59,7 +60,8 @@ int cmd_sessions(int argc, char **argv, struct ctx *ctx)
 		printf("No sessions yet.\n");
 	else
 		printf("%-44s %-9s %-12s %-28s %s\n", "KEY", "KIND", "ACTIVE", "MODEL", "TOKENS");
-	json_array_foreach (json_object_get(out, "sessions"), i, row) {
+	json_array_foreach(json_object_get(out, "sessions"), i, row)
+	{
 		char ago[32] = "-", model[128] = "-";
 		json_int_t upd = json_integer_value(json_object_get(row, "updatedAt"));
 		const char *m = json_string_value(json_object_get(row, "model"));
@@ -70,7 +72,8 @@ int cmd_sessions(int argc, char **argv, struct ctx *ctx)
 		}
 		if (m)
 			snprintf(model, sizeof(model), "%s%s%s", mp ? mp : "", mp ? "/" : "", m);
-		printf("%-44s %-9s %-12s %-28s %lld\n", json_string_value(json_object_get(row, "key")),
+		printf("%-44s %-9s %-12s %-28s %lld\n",
+		       json_string_value(json_object_get(row, "key")),
 		       json_string_value(json_object_get(row, "kind")), ago, model,
 		       (long long)json_integer_value(json_object_get(row, "totalTokens")));
 	}

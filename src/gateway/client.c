@@ -483,7 +483,8 @@ static void gw_on_res(struct gw_client *gc, json_t *f)
 			json_t *null = payload ? NULL : json_null();
 
 			if (ok && r->expect_final &&
-			    str_eq(json_string_value(json_object_get(payload, "status")), "accepted")) {
+			    str_eq(json_string_value(json_object_get(payload, "status")),
+				   "accepted")) {
 				/* the run has begun; the deadline now counts toward its end */
 				r->deadline = time_mono_ms() + r->timeout_ms;
 				json_decref(bad);

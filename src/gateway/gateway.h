@@ -171,8 +171,8 @@ extern const struct http_route gateway_http_routes[];
  */
 void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, bool with_state);
 /* gateway_broadcast to the connections whose connect caps include `cap` only (NULL: all). */
-void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload,
-			   bool with_state, const char *cap);
+void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload, bool with_state,
+			   const char *cap);
 
 /* Send a frame as it is (res frames). Steals `frame`. Returns 0 or -1. */
 int gateway_send_frame(struct gw_conn *c, json_t *frame);

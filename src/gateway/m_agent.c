@@ -53,20 +53,55 @@ static void agent_cancel(struct gw_call *call)
 
 static void m_agent(struct gw_call *call)
 {
-	static const char *const keys[] = {
-		"message", "agentId", "provider", "model", "to", "replyTo", "sessionId", "sessionKey",
-		"expectedExistingSessionId", "thinking", "deliver", "attachments", "channel",
-		"replyChannel", "accountId", "replyAccountId", "threadId", "groupId",
-		"groupChannel", "groupSpace", "timeout", "bestEffortDeliver", "lane", "cwd",
-		"cleanupBundleMcpOnRunEnd", "modelRun", "promptMode", "extraSystemPrompt",
-		"bootstrapContextMode", "bootstrapContextRunKind", "acpTurnSource",
-		"internalRuntimeHandoffId", "internalExecutionIdentityRetry",
-		"internalExecutionIdentityRecoveryAttempt", "execApprovalFollowupExpectedSessionId",
-		"internalEvents", "inputProvenance", "suppressPromptPersistence", "sessionEffects",
-		"sourceReplyDeliveryMode", "disableMessageTool", "swarmCollector",
-		"swarmOutputSchema", "forceRestartSafeTools", "forceCodeModeTools",
-		"voiceWakeTrigger", "idempotencyKey", "label", NULL
-	};
+	static const char *const keys[] = { "message",
+					    "agentId",
+					    "provider",
+					    "model",
+					    "to",
+					    "replyTo",
+					    "sessionId",
+					    "sessionKey",
+					    "expectedExistingSessionId",
+					    "thinking",
+					    "deliver",
+					    "attachments",
+					    "channel",
+					    "replyChannel",
+					    "accountId",
+					    "replyAccountId",
+					    "threadId",
+					    "groupId",
+					    "groupChannel",
+					    "groupSpace",
+					    "timeout",
+					    "bestEffortDeliver",
+					    "lane",
+					    "cwd",
+					    "cleanupBundleMcpOnRunEnd",
+					    "modelRun",
+					    "promptMode",
+					    "extraSystemPrompt",
+					    "bootstrapContextMode",
+					    "bootstrapContextRunKind",
+					    "acpTurnSource",
+					    "internalRuntimeHandoffId",
+					    "internalExecutionIdentityRetry",
+					    "internalExecutionIdentityRecoveryAttempt",
+					    "execApprovalFollowupExpectedSessionId",
+					    "internalEvents",
+					    "inputProvenance",
+					    "suppressPromptPersistence",
+					    "sessionEffects",
+					    "sourceReplyDeliveryMode",
+					    "disableMessageTool",
+					    "swarmCollector",
+					    "swarmOutputSchema",
+					    "forceRestartSafeTools",
+					    "forceCodeModeTools",
+					    "voiceWakeTrigger",
+					    "idempotencyKey",
+					    "label",
+					    NULL };
 	struct agent_rt *rt = call->gw->agents;
 	struct agent_submit s = { 0 };
 	const char *provider = NULL, *model = NULL;
@@ -76,15 +111,18 @@ static void m_agent(struct gw_call *call)
 
 	if (gw_call_closed(call, keys) < 0)
 		return;
-	if (gw_call_unpack_loose(call, "{s:s, s?s, s?s, s?s, s?s, s?s, s?s, s?I, s?s, s?o, s?s, s:s}",
-				 "message", &s.message, "agentId", &s.agent_id, "provider", &provider,
-				 "model", &model, "sessionId", &s.session_id, "sessionKey",
-				 &s.session_key, "thinking", &s.thinking, "timeout", &timeout,
-				 "extraSystemPrompt", &s.extra_system, "attachments", &s.attachments,
-				 "channel", &s.channel, "idempotencyKey", &s.run_id) < 0)
+	if (gw_call_unpack_loose(
+		    call, "{s:s, s?s, s?s, s?s, s?s, s?s, s?s, s?I, s?s, s?o, s?s, s:s}", "message",
+		    &s.message, "agentId", &s.agent_id, "provider", &provider, "model", &model,
+		    "sessionId", &s.session_id, "sessionKey", &s.session_key, "thinking",
+		    &s.thinking, "timeout", &timeout, "extraSystemPrompt", &s.extra_system,
+		    "attachments", &s.attachments, "channel", &s.channel, "idempotencyKey",
+		    &s.run_id) < 0)
 		return;
 	if (!*s.message) {
-		gw_call_invalid(call, "invalid agent params: at /message: must NOT have fewer than 1 characters");
+		gw_call_invalid(
+			call,
+			"invalid agent params: at /message: must NOT have fewer than 1 characters");
 		return;
 	}
 	if (model && *model)
@@ -140,10 +178,13 @@ static void waiter_done(void *arg, const char *run_id, const json_t *result)
 	struct waiter *w = arg;
 	const char *status = json_string_value(json_object_get(result, "status"));
 	json_t *out = json_pack("{s:s, s:s}", "runId", run_id, "status",
-				str_eq(status, "timeout") ? "aborted" : status ? status : "ok");
+				str_eq(status, "timeout") ? "aborted"
+				: status                  ? status
+							  : "ok");
 
 	if (json_object_get(result, "error"))
-		json_object_set(out, "error", json_object_get(json_object_get(result, "error"), "message"));
+		json_object_set(out, "error",
+				json_object_get(json_object_get(result, "error"), "message"));
 	w->answered = true;
 	w->call->cancel = NULL;
 	gw_call_ok(w->call, out);
@@ -198,15 +239,35 @@ static void m_agent_wait(struct gw_call *call)
 
 static void m_chat_send(struct gw_call *call)
 {
-	static const char *const keys[] = {
-		"sessionKey", "agentId", "sessionId", "message", "mentions", "workContext", "intent",
-		"thinking", "fastMode", "fastAutoOnSeconds", "queueMode", "deliver",
-		"originatingChannel", "originatingTo", "originatingAccountId",
-		"originatingThreadId", "replyToId", "attachments", "toolBindings", "timeoutMs",
-		"systemInputProvenance", "systemProvenanceReceipt", "suppressCommandInterpretation",
-		"expectedLeafEntryId", "expectedSessionRoutingContract", "expectedPermissionMode",
-		"expectedToolOverrides", "idempotencyKey", NULL
-	};
+	static const char *const keys[] = { "sessionKey",
+					    "agentId",
+					    "sessionId",
+					    "message",
+					    "mentions",
+					    "workContext",
+					    "intent",
+					    "thinking",
+					    "fastMode",
+					    "fastAutoOnSeconds",
+					    "queueMode",
+					    "deliver",
+					    "originatingChannel",
+					    "originatingTo",
+					    "originatingAccountId",
+					    "originatingThreadId",
+					    "replyToId",
+					    "attachments",
+					    "toolBindings",
+					    "timeoutMs",
+					    "systemInputProvenance",
+					    "systemProvenanceReceipt",
+					    "suppressCommandInterpretation",
+					    "expectedLeafEntryId",
+					    "expectedSessionRoutingContract",
+					    "expectedPermissionMode",
+					    "expectedToolOverrides",
+					    "idempotencyKey",
+					    NULL };
 	struct agent_submit s = { 0 };
 	json_int_t timeout = 0;
 	char run_id[64], err[512];
@@ -214,11 +275,11 @@ static void m_chat_send(struct gw_call *call)
 
 	if (gw_call_closed(call, keys) < 0)
 		return;
-	if (gw_call_unpack_loose(call, "{s:s, s?s, s?s, s:s, s?s, s?s, s?o, s?I, s:s}", "sessionKey",
-				 &s.session_key, "agentId", &s.agent_id, "sessionId", &s.session_id,
-				 "message", &s.message, "thinking", &s.thinking, "queueMode",
-				 &s.queue_mode, "attachments", &s.attachments, "timeoutMs", &timeout,
-				 "idempotencyKey", &s.run_id) < 0)
+	if (gw_call_unpack_loose(call, "{s:s, s?s, s?s, s:s, s?s, s?s, s?o, s?I, s:s}",
+				 "sessionKey", &s.session_key, "agentId", &s.agent_id, "sessionId",
+				 &s.session_id, "message", &s.message, "thinking", &s.thinking,
+				 "queueMode", &s.queue_mode, "attachments", &s.attachments,
+				 "timeoutMs", &timeout, "idempotencyKey", &s.run_id) < 0)
 		return;
 	if (!*s.message && !json_array_size(s.attachments)) {
 		gw_call_invalid(call, "invalid chat.send params: message or attachments required");
@@ -232,13 +293,16 @@ static void m_chat_send(struct gw_call *call)
 		return;
 	}
 	gw_call_ok(call, json_pack("{s:s, s:s}", "runId", run_id, "status",
-				   dup ? "in_flight" : queued ? "queued" : "started"));
+				   dup      ? "in_flight"
+				   : queued ? "queued"
+					    : "started"));
 }
 
 static void m_chat_history(struct gw_call *call)
 {
-	static const char *const keys[] = { "sessionKey", "agentId", "cursor", "limit", "maxBytes",
-					    "offset", "pendingBefore", "inputRunIds", NULL };
+	static const char *const keys[] = { "sessionKey",    "agentId",     "cursor",
+					    "limit",         "maxBytes",    "offset",
+					    "pendingBefore", "inputRunIds", NULL };
 	const char *key;
 	json_int_t limit = 200;
 	char err[256];
@@ -298,7 +362,8 @@ static json_t *preview_of(struct agent_rt *rt, const char *key, json_int_t limit
 	if (!h)
 		return json_pack("{s:s, s:s, s:[]}", "key", key, "status", "missing", "items");
 	items = json_array();
-	json_array_foreach (json_object_get(h, "messages"), i, m) {
+	json_array_foreach(json_object_get(h, "messages"), i, m)
+	{
 		const char *role = json_string_value(json_object_get(m, "role"));
 		json_t *c = json_object_get(m, "content");
 		struct buf t;
@@ -308,9 +373,11 @@ static json_t *preview_of(struct agent_rt *rt, const char *key, json_int_t limit
 		if (json_is_string(c))
 			buf_append(&t, json_string_value(c),
 				   str_utf8_prefix(json_string_value(c),
-						   json_string_length(c) < (size_t)max ? json_string_length(c)
-										       : (size_t)max));
-		json_array_foreach (c, j, b) {
+						   json_string_length(c) < (size_t)max
+							   ? json_string_length(c)
+							   : (size_t)max));
+		json_array_foreach(c, j, b)
+		{
 			const char *tx = json_string_value(json_object_get(b, "text"));
 			if (tx && str_eq(json_string_value(json_object_get(b, "type")), "text") &&
 			    t.len < (size_t)max) {
@@ -319,7 +386,8 @@ static json_t *preview_of(struct agent_rt *rt, const char *key, json_int_t limit
 			}
 		}
 		if (t.len)
-			json_array_append_new(items, json_pack("{s:s, s:s}", "role", role, "text", t.p));
+			json_array_append_new(items,
+					      json_pack("{s:s, s:s}", "role", role, "text", t.p));
 		buf_release(&t);
 	}
 	json_decref(h);
@@ -336,10 +404,11 @@ static void m_sessions_preview(struct gw_call *call)
 	if (gw_call_unpack(call, "{s:o, s?I, s?I}", "keys", &keys, "limit", &limit, "maxChars",
 			   &max) < 0)
 		return;
-	json_array_foreach (keys, i, k) {
+	json_array_foreach(keys, i, k)
+	{
 		if (json_is_string(k))
-			json_array_append_new(out, preview_of(call->gw->agents, json_string_value(k),
-							      limit, max));
+			json_array_append_new(out, preview_of(call->gw->agents,
+							      json_string_value(k), limit, max));
 	}
 	gw_call_ok(call, json_pack("{s:I, s:o}", "ts", (json_int_t)time_now_ms(), "previews", out));
 }
@@ -406,9 +475,15 @@ static void m_sessions_reset(struct gw_call *call)
 
 static void m_sessions_delete(struct gw_call *call)
 {
-	static const char *const keys[] = { "key", "agentId", "deleteTranscript", "expectedSessionId",
-					    "expectedLifecycleRevision", "expectedSessionUpdatedAt",
-					    "emitLifecycleHooks", "archivedOnly", NULL };
+	static const char *const keys[] = { "key",
+					    "agentId",
+					    "deleteTranscript",
+					    "expectedSessionId",
+					    "expectedLifecycleRevision",
+					    "expectedSessionUpdatedAt",
+					    "emitLifecycleHooks",
+					    "archivedOnly",
+					    NULL };
 	const char *key;
 	int del = 1, rc;
 	char err[256];
@@ -438,7 +513,8 @@ static void m_sessions_compact(struct gw_call *call)
 	if (gw_call_unpack_loose(call, "{s:s, s?s, s?I, s?s}", "key", &key, "agentId", &agent,
 				 "maxLines", &max, "instructions", &instr) < 0)
 		return;
-	if (agent_rt_compact(call->gw->agents, key, instr, compact_answer, call, err, sizeof(err)) < 0)
+	if (agent_rt_compact(call->gw->agents, key, instr, compact_answer, call, err, sizeof(err)) <
+	    0)
 		gw_call_invalid(call, "%s", err);
 }
 
@@ -467,7 +543,8 @@ static void m_wake(struct gw_call *call)
 				 "sessionKey", &key) < 0)
 		return;
 	if (strcmp(mode, "now") && strcmp(mode, "next-heartbeat")) {
-		gw_call_invalid(call, "invalid wake params: mode must be \"now\" or \"next-heartbeat\"");
+		gw_call_invalid(call,
+				"invalid wake params: mode must be \"now\" or \"next-heartbeat\"");
 		return;
 	}
 	agent_rt_wake(call->gw->agents, key, text, !strcmp(mode, "now"));

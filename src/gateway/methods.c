@@ -133,14 +133,17 @@ int gw_call_closed(struct gw_call *call, const char *const *keys)
 	size_t i;
 
 	if (!json_is_object(call->params)) {
-		gw_call_invalid(call, "invalid %s params: at root: must be object", call->method->name);
+		gw_call_invalid(call, "invalid %s params: at root: must be object",
+				call->method->name);
 		return -1;
 	}
-	json_object_foreach (call->params, k, v) {
+	json_object_foreach(call->params, k, v)
+	{
 		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
 			;
 		if (!keys[i]) {
-			gw_call_invalid(call, "invalid %s params: at root: unexpected property '%s'",
+			gw_call_invalid(call,
+					"invalid %s params: at root: unexpected property '%s'",
 					call->method->name, k);
 			return -1;
 		}

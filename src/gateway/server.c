@@ -78,9 +78,8 @@ static bool gw_conn_has_cap(const struct gw_conn *c, const char *cap)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach (c->caps, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), cap))
-			return true;
+	json_array_foreach(c->caps, i, v) if (json_is_string(v) &&
+					      !strcmp(json_string_value(v), cap)) return true;
 	return false;
 }
 
@@ -89,8 +88,8 @@ void gateway_broadcast(struct gateway *gw, const char *event, json_t *payload, b
 	gateway_broadcast_cap(gw, event, payload, with_state, NULL);
 }
 
-void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload,
-			   bool with_state, const char *cap)
+void gateway_broadcast_cap(struct gateway *gw, const char *event, json_t *payload, bool with_state,
+			   const char *cap)
 {
 	json_t *name = json_string(event), *sv = with_state ? gateway_state_version_json(gw) : NULL;
 	char *ev = json_dumps(name, JSON_ENCODE_ANY);

@@ -79,18 +79,19 @@ static char *replace_all(const char *s, const char *from, const char *to)
 	return buf_detach(&b, NULL);
 }
 
-
 /* Claude models that take {type:"adaptive"} thinking with an effort, not a budget. */
 static bool ant_adaptive(const char *id)
 {
-	return prov_model_matches(id, "(^|-)claude-(opus-5|fable-5|mythos-(5|preview)|opus-4-(6|7|8)|"
-			      "sonnet-(5|4-6))($|[^a-z0-9])");
+	return prov_model_matches(id,
+				  "(^|-)claude-(opus-5|fable-5|mythos-(5|preview)|opus-4-(6|7|8)|"
+				  "sonnet-(5|4-6))($|[^a-z0-9])");
 }
 
 /* ... and those that refuse to run without it. */
 static bool ant_adaptive_required(const char *id)
 {
-	return prov_model_matches(id, "(^|-)claude-(opus-5-5|fable-5|mythos-(5|preview))($|[^a-z0-9])");
+	return prov_model_matches(id,
+				  "(^|-)claude-(opus-5-5|fable-5|mythos-(5|preview))($|[^a-z0-9])");
 }
 
 static bool ant_xhigh(const char *id)

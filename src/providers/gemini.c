@@ -48,7 +48,6 @@ static bool same_model(const json_t *msg, const struct prov_model *m)
 	       str_eq(js(msg, "model"), m->id);
 }
 
-
 static bool gem3_pro(const char *id)
 {
 	return prov_model_matches(id, "gemini-(3(\\.[0-9]+)?-pro|pro-latest)");

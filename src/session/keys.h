@@ -66,7 +66,7 @@ struct session_key_parts {
 	const char *agent_id; /* NULL for cron:/hook:/global */
 	const char *rest;     /* what follows "agent:<id>:" (or the whole key) */
 	enum session_kind kind;
-	const char *channel;  /* when the key names one */
+	const char *channel; /* when the key names one */
 };
 
 /* Parse `key`. Returns 0, or -1 when it is not a session key pincer accepts. */

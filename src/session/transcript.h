@@ -35,18 +35,18 @@
 /* A transcript larger than this is refused on load (the session should be reset). */
 #define TRANSCRIPT_MAX_BYTES (256u << 20)
 /* One line larger than this is skipped as bad. */
-#define TRANSCRIPT_MAX_LINE (32u << 20)
+#define TRANSCRIPT_MAX_LINE  (32u << 20)
 
 struct transcript {
 	char *path;
 	char *session_id;
-	json_t *header;   /* the session line */
-	json_t *entries;  /* every entry after the header, in file order */
-	char *leaf_id;    /* id of the last entry, NULL when none */
-	size_t bad_lines; /* lines skipped on load */
+	json_t *header;        /* the session line */
+	json_t *entries;       /* every entry after the header, in file order */
+	char *leaf_id;         /* id of the last entry, NULL when none */
+	size_t bad_lines;      /* lines skipped on load */
 	size_t first_bad_line; /* 1-based line number of the first, 0 when none */
-	int fd;           /* append fd, -1 until the first append */
-	bool needs_newline; /* the file ends without '\n' (torn) */
+	int fd;                /* append fd, -1 until the first append */
+	bool needs_newline;    /* the file ends without '\n' (torn) */
 	/* private to transcript.c */
 	json_t *by_id;       /* id -> entry (borrowed from entries), the tree's index */
 	bool header_on_disk; /* the file holds a header line (else the first append writes it) */
@@ -59,8 +59,8 @@ struct transcript {
  * first append). Returns 0, or -1 with `err` for I/O errors and files over
  * TRANSCRIPT_MAX_BYTES.
  */
-int transcript_open(struct transcript *t, const char *path, const char *session_id,
-		    const char *cwd, char *err, size_t errlen);
+int transcript_open(struct transcript *t, const char *path, const char *session_id, const char *cwd,
+		    char *err, size_t errlen);
 /* Parse from memory (the fuzz target and the loader share this). Never fails. */
 void transcript_parse(struct transcript *t, const char *data, size_t len);
 void transcript_close(struct transcript *t);

@@ -40,8 +40,9 @@ static json_t *tool_schema(size_t i)
 	if (i >= sizeof(cache) / sizeof(cache[0]))
 		return json_object();
 	if (!cache[i]) {
-		cache[i] = json_loads(tool_table[i]->parameters ? tool_table[i]->parameters
-								: "{\"type\":\"object\",\"properties\":{}}",
+		cache[i] = json_loads(tool_table[i]->parameters
+					      ? tool_table[i]->parameters
+					      : "{\"type\":\"object\",\"properties\":{}}",
 				      0, &e);
 		if (!cache[i])
 			bug_at(__FILE__, __LINE__, "tool %s: bad schema: %s", tool_table[i]->name,
@@ -71,7 +72,8 @@ char *tool_title(const struct tool_def *def, const json_t *args)
 
 	if (def->title && (t = def->title(args)))
 		return t;
-	t = xasprintf("%c%s", def->name[0] >= 'a' && def->name[0] <= 'z' ? def->name[0] - 32 : def->name[0],
+	t = xasprintf("%c%s",
+		      def->name[0] >= 'a' && def->name[0] <= 'z' ? def->name[0] - 32 : def->name[0],
 		      def->name + 1);
 	return t;
 }

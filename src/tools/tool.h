@@ -33,8 +33,8 @@ struct tool_call;
 struct agent_run;
 
 struct tool_def {
-	const char *name;        /* what the model sees */
-	const char *group;       /* policy group without "group:": "fs", "runtime", "sessions", … */
+	const char *name;  /* what the model sees */
+	const char *group; /* policy group without "group:": "fs", "runtime", "sessions", … */
 	const char *description; /* one paragraph for the model */
 	const char *parameters;  /* JSON Schema (an object schema), as text */
 	/* Run the call; answer with tool_call_done (now or later). */
@@ -56,10 +56,10 @@ struct tool_env {
 
 struct tool_call {
 	const struct tool_def *def;
-	char *id;        /* the model's toolCallId */
-	json_t *args;    /* the arguments object (owned) */
+	char *id;     /* the model's toolCallId */
+	json_t *args; /* the arguments object (owned) */
 	struct tool_env env;
-	void *data;      /* the tool's own */
+	void *data; /* the tool's own */
 	/* Set by a tool that can stop early; the engine calls it on abort. */
 	void (*cancel)(struct tool_call *call);
 	/* engine-private */

@@ -604,12 +604,13 @@ static const char *stream_text = SSE(
 			    "{\"type\":\"content_block_delta\",\"index\":0,"
 			    "\"delta\":{\"type\":\"text_delta\",\"text\":\", w\\u00f6rld\"}}")
 				SSE("content_block_stop", "{\"type\":\"content_block_stop\","
-							  "\"index\":0}") SSE(
-					"message_delta",
-					"{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
-					"\"end_turn\","
-					"\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}")
-					SSE("message_stop", "{\"type\":\"message_stop\"}");
+							  "\"index\":0}")
+					SSE("message_delta", "{\"type\":\"message_delta\","
+							     "\"delta\":{\"stop_reason\":"
+							     "\"end_turn\","
+							     "\"stop_sequence\":null},\"usage\":{"
+							     "\"output_tokens\":15}}")
+						SSE("message_stop", "{\"type\":\"message_stop\"}");
 
 static void check_text_stream(size_t step)
 {
@@ -639,13 +640,12 @@ static void test_stream_text(void **state)
 static const char *stream_thinking = SSE(
 	"message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_02\","
 			 "\"usage\":{\"input_tokens\":3,\"output_tokens\":0}}}")
-	SSE(
-		"content_block_start", "{\"type\":\"content_block_start\",\"index\":0,"
-				       "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}"
-				       "}") SSE("content_block_delta",
-						"{\"type\":\"content_block_delta\",\"index\":0,"
-						"\"delta\":{\"type\":\"thinking_delta\","
-						"\"thinking\":\"Let me \"}}")
+	SSE("content_block_start",
+	    "{\"type\":\"content_block_start\",\"index\":0,"
+	    "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}"
+	    "}") SSE("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,"
+					    "\"delta\":{\"type\":\"thinking_delta\","
+					    "\"thinking\":\"Let me \"}}")
 		SSE("content_block_delta",
 		    "{\"type\":\"content_block_delta\",\"index\":0,"
 		    "\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"think.\"}}")

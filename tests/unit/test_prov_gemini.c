@@ -557,12 +557,11 @@ static void test_stream_finish_reasons(void **state)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		char *body =
-			xasprintf(
-				DATA("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"par\"}]"
-				     "}}]}") "data: {\"candidates\":[{\"finishReason\":\"%s\","
-					     "\"finishMessage\":\"why\"}]}\n\n",
-				cases[i].reason);
+		char *body = xasprintf(
+			DATA("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"par\"}]"
+			     "}}]}") "data: {\"candidates\":[{\"finishReason\":\"%s\","
+				     "\"finishMessage\":\"why\"}]}\n\n",
+			cases[i].reason);
 		struct seen s;
 
 		run(&s, 200, body, 0);

@@ -238,34 +238,32 @@ static void test_stream_text(void **state)
 static void test_stream_thinking_and_tools(void **state)
 {
 	struct rec r;
-	pt_run(
-		&srq, &prov_openai_chat,
-		CHUNK(
-			"{\"id\":\"c\",\"choices\":[{\"delta\":{\"reasoning_content\":\"Think\"}}]"
-			"}") CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"reasoning_content\":"
-				   "\"ing.\"}}]}") CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{"
-							 "\"content\":\"On it.\"}}]}")
-			CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_calls\":[{"
-			      "\"index\":0,\"id\":\"call_a\",\"type\":\"function\","
-			      "\"function\":{\"name\":\"read\",\"arguments\":\"\"}}]}}]}")
-				CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_calls\":[{"
-				      "\"index\":1,\"id\":\"call_b\",\"type\":\"function\","
-				      "\"function\":{\"name\":\"exec\",\"arguments\":"
-				      "\"{\\\"comm\"}}]}}]}")
-					CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_"
-					      "calls\":[{\"index\":0,\"function\":{"
-					      "\"arguments\":\"{\\\"path\\\":\"}}]}}]}")
-						CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{"
-						      "\"tool_calls\":[{\"index\":1,"
-						      "\"function\":{\"arguments\":"
-						      "\"and\\\":\\\"ls\\\"}\"}},{"
-						      "\"index\":0,\"function\":{"
-						      "\"arguments\":\"\\\"a\\\"}\"}}]}}"
-						      "]}") CHUNK("{\"id\":\"c\",\"choices\":[{"
-								  "\"delta\":{},\"finish_"
-								  "reason\":\"tool_calls\"}]}")
-							CHUNK("[DONE]"),
-		HTTP_OK, &r);
+	pt_run(&srq, &prov_openai_chat,
+	       CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"reasoning_content\":\"Think\"}}]"
+		     "}") CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"reasoning_content\":"
+				"\"ing.\"}}]}") CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{"
+						      "\"content\":\"On it.\"}}]}")
+		       CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_calls\":[{"
+			     "\"index\":0,\"id\":\"call_a\",\"type\":\"function\","
+			     "\"function\":{\"name\":\"read\",\"arguments\":\"\"}}]}}]}")
+			       CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_calls\":[{"
+				     "\"index\":1,\"id\":\"call_b\",\"type\":\"function\","
+				     "\"function\":{\"name\":\"exec\",\"arguments\":"
+				     "\"{\\\"comm\"}}]}}]}")
+				       CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{\"tool_"
+					     "calls\":[{\"index\":0,\"function\":{"
+					     "\"arguments\":\"{\\\"path\\\":\"}}]}}]}")
+					       CHUNK("{\"id\":\"c\",\"choices\":[{\"delta\":{"
+						     "\"tool_calls\":[{\"index\":1,"
+						     "\"function\":{\"arguments\":"
+						     "\"and\\\":\\\"ls\\\"}\"}},{"
+						     "\"index\":0,\"function\":{"
+						     "\"arguments\":\"\\\"a\\\"}\"}}]}}"
+						     "]}") CHUNK("{\"id\":\"c\",\"choices\":[{"
+								 "\"delta\":{},\"finish_"
+								 "reason\":\"tool_calls\"}]}")
+						       CHUNK("[DONE]"),
+	       HTTP_OK, &r);
 	assert_false(r.failed);
 	json_t *c = json_object_get(r.msg, "content");
 	assert_int_equal(json_array_size(c), 4);

@@ -138,20 +138,19 @@ static void test_stream(void **state)
 {
 	struct rec r;
 	pt_run(&srq, &prov_openai_responses,
-	       EV(
-		       "response.created", "{\"type\":\"response.created\",\"response\":{\"id\":"
-					   "\"resp_9\"}}") EV("response.output_item.added",
-							      "{\"type\":\"response.output_item."
-							      "added\","
-							      "\"output_index\":0,\"item\":{"
-							      "\"type\":\"reasoning\",\"id\":\"rs_"
-							      "1\"}}") EV("response.reasoning_"
-									  "summary_text.delta",
-									  "{\"type\":\"response."
-									  "reasoning_summary_"
-									  "text.delta\",\"output_"
-									  "index\":0,\"delta\":"
-									  "\"Plan\"}")
+	       EV("response.created", "{\"type\":\"response.created\",\"response\":{\"id\":"
+				      "\"resp_9\"}}") EV("response.output_item.added",
+							 "{\"type\":\"response.output_item."
+							 "added\","
+							 "\"output_index\":0,\"item\":{"
+							 "\"type\":\"reasoning\",\"id\":\"rs_"
+							 "1\"}}") EV("response.reasoning_"
+								     "summary_text.delta",
+								     "{\"type\":\"response."
+								     "reasoning_summary_"
+								     "text.delta\",\"output_"
+								     "index\":0,\"delta\":"
+								     "\"Plan\"}")
 		       EV("response.output_item.done",
 			  "{\"type\":\"response.output_item.done\","
 			  "\"output_index\":0,\"item\":{\"type\":\"reasoning\",\"id\":\"rs_1\","
