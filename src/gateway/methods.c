@@ -2,6 +2,7 @@
  * methods.c - the method registry and request dispatch; see methods.h.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,36 +163,126 @@ void gw_call_invalid(struct gw_call *call, const char *fmt, ...)
 	gw_call_error(call, GW_E_INVALID_REQUEST, msg, NULL);
 }
 
-int gw_call_unpack(struct gw_call *call, const char *fmt, ...)
+/* What a value of unpack format char `t` must be, in OpenClaw's words; NULL: any. */
+static const char *gw_unpack_kind(char t, const json_t *v, bool *ok)
 {
-	json_error_t err;
-	va_list ap;
-	int r;
+	switch (t) {
+	case 's':
+		*ok = json_is_string(v);
+		return "string";
+	case 'i':
+	case 'I':
+		*ok = json_is_integer(v);
+		return "integer";
+	case 'b':
+		*ok = json_is_boolean(v);
+		return "boolean";
+	case 'f':
+	case 'F':
+		*ok = json_is_number(v);
+		return "number";
+	case 'n':
+		*ok = json_is_null(v);
+		return "null";
+	default:
+		*ok = true;
+		return NULL;
+	}
+}
 
-	va_start(ap, fmt);
-	r = json_vunpack_ex(call->params, &err, JSON_STRICT, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		gw_call_invalid(call, "invalid %s params: %s", call->method->name, err.text);
-		return -1;
+/*
+ * jansson says what was wrong ("Expected string, got integer") but not
+ * where. Walk a flat "{s:x, s?y}" format alongside its arguments to name
+ * the field, as OpenClaw's validator does: "at /message: must be string",
+ * "at root: must have required property 'message'". Returns 0 when no
+ * top-level field explains the failure (the caller keeps jansson's text).
+ */
+static int gw_unpack_culprit(const json_t *obj, const char *fmt, va_list ap, char *out,
+			     size_t outlen)
+{
+	const char *f = fmt;
+
+	if (!json_is_object(obj) || *f != '{')
+		return 0;
+	for (f++; *f && *f != '}';) {
+		const char *key;
+		const json_t *v;
+		bool optional = false, ok;
+		const char *kind;
+		char t;
+
+		while (*f == ' ' || *f == ',' || *f == '\t')
+			f++;
+		if (*f != 's')
+			return 0;
+		key = va_arg(ap, const char *);
+		f++;
+		if (*f == '?') {
+			optional = true;
+			f++;
+		}
+		if (*f == ':')
+			f++;
+		t = *f++;
+		if (t == '{' || t == '[' || t == '%' || *f == '%')
+			return 0; /* nested or sized: not walked */
+		(void)va_arg(ap, void *);
+		v = json_object_get(obj, key);
+		if (!v) {
+			if (optional)
+				continue;
+			snprintf(out, outlen, "at root: must have required property '%s'", key);
+			return 1;
+		}
+		kind = gw_unpack_kind(t, v, &ok);
+		if (!ok && kind) {
+			snprintf(out, outlen, "at /%s: must be %s", key, kind);
+			return 1;
+		}
 	}
 	return 0;
 }
 
-int gw_call_unpack_loose(struct gw_call *call, const char *fmt, ...)
+static int gw_call_vunpack(struct gw_call *call, size_t flags, const char *fmt, va_list ap)
 {
 	json_error_t err;
+	char where[256];
+	va_list ap2;
+	int r;
+
+	va_copy(ap2, ap);
+	r = json_vunpack_ex(call->params, &err, flags, fmt, ap);
+	if (r < 0) {
+		if (gw_unpack_culprit(call->params, fmt, ap2, where, sizeof(where)))
+			gw_call_invalid(call, "invalid %s params: %s", call->method->name, where);
+		else
+			gw_call_invalid(call, "invalid %s params: %s", call->method->name,
+					err.text);
+	}
+	va_end(ap2);
+	return r < 0 ? -1 : 0;
+}
+
+int gw_call_unpack(struct gw_call *call, const char *fmt, ...)
+{
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = json_vunpack_ex(call->params, &err, 0, fmt, ap);
+	r = gw_call_vunpack(call, JSON_STRICT, fmt, ap);
 	va_end(ap);
-	if (r < 0) {
-		gw_call_invalid(call, "invalid %s params: %s", call->method->name, err.text);
-		return -1;
-	}
-	return 0;
+	return r;
+}
+
+int gw_call_unpack_loose(struct gw_call *call, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = gw_call_vunpack(call, 0, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 void gw_dispatch(struct gw_conn *c, const char *id, const char *method, json_t *params)

@@ -383,3 +383,47 @@ def test_cli_models(penv, fake):
     assert "fake/fake-model" in r.stdout
     r = penv.run("models", "set", "nosuch/provider-model")
     assert r.returncode != 0
+
+
+def test_agent_methods_refuse_bad_params(penv, gateway, fake):
+    config(penv, fake)
+    g = gateway()
+    with connected(g.port, token=TOKEN) as c:
+        def bad(method, params, words):
+            r = c.request(method, params)
+            assert not r["ok"], (method, params, r)
+            assert r["error"]["code"] == "INVALID_REQUEST", r
+            for w in words:
+                assert w in r["error"]["message"], (w, r["error"]["message"])
+
+        bad("agent", {"idempotencyKey": "x"}, ["agent", "message"])
+        bad("agent", {"message": "", "idempotencyKey": "x"}, ["message"])
+        bad("agent", {"message": "hi", "idempotencyKey": "x", "bogus": 1}, ["bogus"])
+        bad("agent", {"message": 5, "idempotencyKey": "x"}, ["message"])
+        bad("chat.send", {"sessionKey": "main", "message": "hi"}, ["idempotencyKey"])
+        bad("chat.send", {"sessionKey": "main", "message": "hi", "idempotencyKey": "k",
+                          "nope": True}, ["nope"])
+        bad("chat.send", {"sessionKey": "agent:Bad Id!:x", "message": "hi",
+                          "idempotencyKey": "k2"}, ["session key"])
+        bad("chat.history", {"sessionKey": "agent:main:main", "limit": "ten"}, ["limit"])
+        bad("sessions.patch", {"key": "agent:main:main", "thinkingLevel": "extreme"},
+            ["thinkingLevel"])
+        bad("sessions.patch", {"key": "agent:main:main", "whatever": 1}, ["whatever"])
+        bad("sessions.patch", {"key": "agent:main:main", "model": "nosuch/thing"},
+            ["nosuch"])
+        bad("wake", {"mode": "later", "text": "x"}, ["mode"])
+        bad("agent.wait", {}, ["runId"])
+        # a 4 MiB message (~1M tokens) cannot fit a 128k window: a clear context
+        # error, no model call, and the message is still recorded whole
+        big = "y" * (4 << 20)
+        n = len(fake.requests)
+        _, final, _ = run_agent(c, big, sessionKey="agent:main:big")
+        assert not final["ok"] and final["error"]["details"]["errorKind"] == "context_length"
+        assert "/new" in final["error"]["message"]
+        assert len(fake.requests) == n
+        assert c.call("agent.wait", {"runId": "never-seen", "timeoutMs": 10})["status"] == "unknown"
+        assert c.call("sessions.delete", {"key": "agent:main:none"})["deleted"] is False
+    sid = json.loads((penv.state / "agents/main/sessions/sessions.json").read_text())[
+        "agent:main:big"]["sessionId"]
+    user = [l for l in transcript_lines(penv, sid) if l["type"] == "message"][0]
+    assert user["message"]["content"][0]["text"] == big
