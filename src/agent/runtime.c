@@ -492,6 +492,55 @@ void rt_store_dirty(struct agent_rt *rt, struct agent_state *a)
 
 /* ==== idle sweep ==== */
 
+/*
+ * session.maintenance: "warn" (the default) reports what is over the
+ * limits; "enforce" prunes entries older than pruneAfter and beyond
+ * maxEntries (their transcripts archived as .deleted.<ts>). Sessions with
+ * a lane in use are never touched.
+ */
+static void rt_maintain(struct agent_rt *rt)
+{
+	const struct config *cfg = rt_cfg(rt);
+	const char *mode = config_get_str(cfg, "session.maintenance.mode");
+	json_t *after = config_get(cfg, "session.maintenance.pruneAfter");
+	long long max = config_get_int(cfg, "session.maintenance.maxEntries");
+	int64_t after_ms = 30LL * 86400000;
+	struct agent_state *a;
+
+	if (json_is_number(after))
+		after_ms = (int64_t)(json_number_value(after) *
+				     86400000.0); /* a bare number is days */
+	else if (json_is_string(after) &&
+		 time_parse_duration(json_string_value(after), 86400000, &after_ms) < 0)
+		after_ms = 30LL * 86400000;
+	for (a = rt->agents; a; a = a->next) {
+		size_t n = json_object_size(session_store_all(a->store)), nkeep = 0, removed;
+		const char **keep = xcalloc(rt->nlanes + 1, sizeof(*keep));
+		struct lane *l;
+
+		if (!str_eq(mode, "enforce")) {
+			if (max > 0 && (long long)n > max)
+				log_warn(AGENT_SUBSYS,
+					 "agent %s has %zu sessions, over "
+					 "session.maintenance.maxEntries "
+					 "(%lld); set session.maintenance.mode to \"enforce\" to "
+					 "prune",
+					 a->id, n, max);
+			free(keep);
+			continue;
+		}
+		for (l = rt->lanes; l; l = l->next)
+			if (l->agent == a)
+				keep[nkeep++] = l->key;
+		removed = session_store_prune(a->store, time_now_ms(), after_ms,
+					      max > 0 ? (size_t)max : 0, keep);
+		if (removed)
+			log_info(AGENT_SUBSYS, "agent %s: pruned %zu old session(s)", a->id,
+				 removed);
+		free(keep);
+	}
+}
+
 static void rt_sweep_cb(uv_timer_t *t)
 {
 	struct agent_rt *rt = t->data;
@@ -499,6 +548,7 @@ static void rt_sweep_cb(uv_timer_t *t)
 	struct done_run **dp = &rt->done, *d;
 	int64_t now = time_mono_ms();
 
+	rt_maintain(rt);
 	while ((l = *pp)) {
 		if (!l->active && !l->q_head && now - l->idle_since_ms > AGENT_LANE_IDLE_MS) {
 			*pp = l->next;
@@ -536,7 +586,14 @@ struct agent_rt *agent_rt_new(uv_loop_t *loop, struct config *const *cfgp,
 	uv_timer_init(loop, &rt->sweep);
 	rt->sweep.data = rt;
 	rt->sweep_open = true;
-	uv_timer_start(&rt->sweep, rt_sweep_cb, 60000, 60000);
+	{
+		/* PINCER_SWEEP_MS: a shorter sweep (lanes, finished runs, maintenance) for tests */
+		const char *e = getenv("PINCER_SWEEP_MS");
+		long long ms = e ? atoll(e) : 0;
+		if (ms <= 0)
+			ms = 60000;
+		uv_timer_start(&rt->sweep, rt_sweep_cb, (uint64_t)ms, (uint64_t)ms);
+	}
 	uv_unref((uv_handle_t *)&rt->sweep);
 	uv_timer_init(loop, &rt->flush);
 	rt->flush.data = rt;

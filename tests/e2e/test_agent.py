@@ -427,3 +427,27 @@ def test_agent_methods_refuse_bad_params(penv, gateway, fake):
         "agent:main:big"]["sessionId"]
     user = [l for l in transcript_lines(penv, sid) if l["type"] == "message"][0]
     assert user["message"]["content"][0]["text"] == big
+
+
+def test_session_maintenance_enforce_prunes_old_sessions(penv, gateway, fake):
+    config(penv, fake, top='session: { maintenance: { mode: "enforce", pruneAfter: "1d" } },')
+    sdir = penv.state / "agents" / "main" / "sessions"
+    sdir.mkdir(parents=True)
+    old = int(time.time() * 1000) - 3 * 86400000
+    (sdir / "sessions.json").write_text(json.dumps({
+        "agent:main:old": {"sessionId": "old-1", "updatedAt": old},
+        "agent:main:fresh": {"sessionId": "fresh-1", "updatedAt": int(time.time() * 1000)}}))
+    (sdir / "old-1.jsonl").write_text('{"type":"session","version":3,"id":"old-1"}\n')
+    g = gateway(env={"PINCER_SWEEP_MS": "100"})
+    # the gateway loads the store with its first use: touch it
+    with connected(g.port, token=TOKEN) as c:
+        c.call("sessions.list", {})
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            keys = [s["key"] for s in c.call("sessions.list", {})["sessions"]]
+            if "agent:main:old" not in keys:
+                break
+            time.sleep(0.1)
+        assert keys == ["agent:main:fresh"]
+    assert not (sdir / "old-1.jsonl").exists()
+    assert list(sdir.glob("old-1.jsonl.deleted.*"))
