@@ -17,6 +17,7 @@
 #include "providers/auth.h"
 #include "providers/provider.h"
 #include "session/transcript.h"
+#include "skills/skills.h"
 
 #define AGENT_SUBSYS "agent"
 
@@ -30,6 +31,8 @@
 /* An idle lane (and its open transcript) is released after this long. */
 #define AGENT_LANE_IDLE_MS     (5 * 60 * 1000)
 #define AGENT_STORE_FLUSH_MS   1000
+/* Skills are rescanned at most this often: a turn does not walk six directories. */
+#define AGENT_SKILLS_TTL_MS    5000
 
 struct session_store;
 struct tool_call;
@@ -43,7 +46,9 @@ struct agent_state {
 	struct session_store *store;
 	struct auth_store *auth;
 	bool workspace_ready;
-	bool dirty; /* the session store has changes not yet saved (rt_store_dirty) */
+	bool dirty;              /* the session store has changes not yet saved (rt_store_dirty) */
+	struct skill_set skills; /* the skills snapshot, reloaded after AGENT_SKILLS_TTL_MS */
+	int64_t skills_at;       /* monotonic ms of that load; 0: never */
 };
 
 /* A message waiting for its session's lane. */

@@ -104,6 +104,7 @@ static void agent_state_free(struct agent_state *a)
 {
 	session_store_free(a->store);
 	auth_store_free(a->auth);
+	skills_release(&a->skills);
 	free(a->id);
 	free(a->workspace);
 	free(a->agent_dir);
@@ -374,7 +375,14 @@ static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *r
 	size_t n = 0;
 
 	snprintf(d->run_id, sizeof(d->run_id), "%s", run_id);
-	d->result = json_incref((json_t *)result);
+	/*
+	 * Kept for agent.wait and retried idempotency keys, without the prompt
+	 * report: at tens of kB a run, AGENT_DONE_KEEP of them would be most of
+	 * the gateway's memory.
+	 */
+	d->result = json_deep_copy(result);
+	json_object_del(json_object_get(json_object_get(d->result, "result"), "meta"),
+			"systemPromptReport");
 	d->at_ms = time_mono_ms();
 	d->next = rt->done;
 	rt->done = d;

@@ -21,6 +21,9 @@ static void agent_final(void *arg, const char *run_id, const json_t *result)
 	struct gw_call *call = arg;
 	const char *status = json_string_value(json_object_get(result, "status"));
 
+	free(call->data); /* the run id agent_cancel would have needed */
+	call->data = NULL;
+	call->cancel = NULL;
 	if (str_eq(status, "error")) {
 		json_t *e = json_object_get(result, "error");
 		gw_call_error(call, GW_E_UNAVAILABLE,
