@@ -617,6 +617,7 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 		c->env.session_key = run->session_key;
 		c->env.session_id = run->session_id;
 		c->env.workspace = run->lane->agent->workspace;
+		c->env.rt = run->rt;
 		c->env.run = run;
 		c->on_done = run_tool_answered;
 		c->owner = run;

@@ -31,6 +31,7 @@
 struct config;
 struct tool_call;
 struct agent_run;
+struct agent_rt;
 
 struct tool_def {
 	const char *name;  /* what the model sees */
@@ -51,7 +52,8 @@ struct tool_env {
 	const char *session_key;
 	const char *session_id;
 	const char *workspace;
-	struct agent_run *run; /* for tools that need the runtime (sessions_*, status) */
+	struct agent_rt *rt; /* the runtime (sessions_*, system events); never NULL in the daemon */
+	struct agent_run *run; /* the run being served; NULL for POST /tools/invoke */
 };
 
 struct tool_call {
