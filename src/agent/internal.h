@@ -18,6 +18,7 @@
 #include "providers/provider.h"
 #include "session/transcript.h"
 #include "skills/skills.h"
+#include "tools/loopdetect.h"
 
 #define AGENT_SUBSYS "agent"
 
@@ -146,6 +147,9 @@ struct agent_run {
 	json_t *tresults; /* toolResult messages by index (null until answered) */
 	json_t *steer;    /* user messages to inject at the next tool boundary */
 	json_t *successful_tools;
+	struct tool_policy *policy; /* what this run's model may call */
+	struct tool_loop loop;       /* recent calls, for tools.loopDetection */
+	char *loop_stop;             /* set: a critical loop; the run ends after this round */
 	/* outcome */
 	json_t *usage; /* summed over the run */
 	json_t *last_usage;

@@ -27,6 +27,7 @@
 #include "providers/catalog.h"
 #include "session/store.h"
 #include "skills/skills.h"
+#include "tools/policy.h"
 #include "tools/tool.h"
 
 static void run_model_call(struct agent_run *run);
@@ -93,6 +94,9 @@ static void run_release(struct agent_run *run)
 	json_decref(run->final_message);
 	json_decref(run->chain);
 	json_decref(run->tools);
+	tool_policy_free(run->policy);
+	tool_loop_free(&run->loop);
+	free(run->loop_stop);
 	json_decref(run->context);
 	json_decref(run->prompt_report);
 	json_decref(run->tresults);
@@ -509,6 +513,7 @@ static void run_tools_finished(struct agent_run *run)
 		struct tool_call *c = run->tcalls[i];
 		json_decref(c->args);
 		free(c->id);
+		free(c->note);
 		free(c);
 	}
 	free(run->tcalls);
@@ -522,6 +527,14 @@ static void run_tools_finished(struct agent_run *run)
 	json_decref(run->tresults);
 	run->tresults = NULL;
 	if (run->aborted) {
+		run_finish(run);
+		return;
+	}
+	if (run->loop_stop) {
+		struct prov_error e = { .kind = PROV_ERR_UNKNOWN, .retry_after_ms = -1 };
+		snprintf(e.message, sizeof(e.message), "%s", run->loop_stop);
+		run->failed = true;
+		run->err = e;
 		run_finish(run);
 		return;
 	}
@@ -558,7 +571,13 @@ static void run_tool_answered(struct tool_call *call, json_t *content, bool is_e
 		json_decref(content);
 		return;
 	}
+	if (call->def)
+		tool_loop_record(&run->loop, rt_cfg(run->rt), run->agent_id, call->def->name,
+				 call->args, content, is_error);
 	msg = tool_result_msg(call->id, call->def ? call->def->name : "unknown", content, is_error);
+	if (call->note)
+		json_array_append_new(json_object_get(msg, "content"),
+				      json_pack("{s:s, s:s}", "type", "text", "text", call->note));
 	json_array_set_new(run->tresults, i, msg);
 	ev_agent(run, "tool",
 		 json_pack("{s:s, s:s, s:s, s:b, s:O}", "phase", "result", "name",
@@ -646,6 +665,27 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 				break; /* that answer finished the round */
 			continue;
 		}
+		if (!tool_policy_allows(run->policy, c->def->name)) {
+			tool_call_text(c, true, "%s", tool_policy_why(run->policy, c->def->name));
+			if (!run->tcalls)
+				break;
+			continue;
+		}
+		{
+			char msg[400];
+			enum loop_level lv = tool_loop_check(&run->loop, cfg, run->agent_id,
+							     c->def->name, c->args, msg, sizeof(msg));
+			if (lv == LOOP_CRITICAL) {
+				if (!run->loop_stop)
+					run->loop_stop = xstrdup(msg);
+				tool_call_text(c, true, "%s", msg);
+				if (!run->tcalls)
+					break;
+				continue;
+			}
+			if (lv == LOOP_WARN)
+				c->note = xstrdup(msg);
+		}
 		c->def->invoke(c);
 		if (!run->tcalls)
 			break;
@@ -655,9 +695,22 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 
 /* ==== start, finish, abort ==== */
 
-static json_t *run_prompt_tools(void)
+static bool run_tool_allowed(const char *name, void *arg)
 {
-	return tool_specs(NULL, NULL);
+	return tool_policy_allows(arg, name);
+}
+
+/* The tools this run's model is offered: the table filtered by the tool policy. */
+static json_t *run_prompt_tools(struct agent_run *run)
+{
+	struct tool_policy_ctx pc = { .agent_id = run->agent_id,
+				      .session_key = run->session_key,
+				      .provider = run->model.provider,
+				      .model_id = run->model.id };
+
+	tool_policy_free(run->policy);
+	run->policy = tool_policy_resolve(rt_cfg(run->rt), &pc);
+	return tool_specs(run_tool_allowed, run->policy);
 }
 
 static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, size_t errlen)
@@ -674,7 +727,7 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 		run->thinking = xstrdup(tl);
 	if (!run->thinking && config_get_str(cfg, "agents.defaults.thinkingDefault"))
 		run->thinking = xstrdup(config_get_str(cfg, "agents.defaults.thinkingDefault"));
-	run->tools = run_prompt_tools();
+	run->tools = run_prompt_tools(run);
 	specs = run->tools;
 	brief = json_array();
 	json_array_foreach(specs, i, s)

@@ -67,6 +67,7 @@ struct tool_call {
 	/* engine-private */
 	void (*on_done)(struct tool_call *call, json_t *content, bool is_error);
 	void *owner;
+	char *note; /* appended to the answer (a loop-detection warning) */
 	bool answered;
 };
 
