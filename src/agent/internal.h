@@ -215,6 +215,8 @@ static inline const struct config *rt_cfg(const struct agent_rt *rt)
 }
 
 /* runtime.c */
+/* The default agent's id (agents.list[].default, else the first, else "main"). */
+const char *rt_default_agent(struct agent_rt *rt);
 struct agent_state *rt_agent(struct agent_rt *rt, const char *agent_id);
 int rt_agent_prepare(struct agent_rt *rt, struct agent_state *a, char *err, size_t errlen);
 struct lane *rt_lane(struct agent_rt *rt, const char *key, struct agent_state *a);

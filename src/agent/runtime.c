@@ -46,7 +46,7 @@ static const json_t *rt_agent_cfg(struct agent_rt *rt, const char *id)
 	return NULL;
 }
 
-static const char *rt_default_agent(struct agent_rt *rt)
+const char *rt_default_agent(struct agent_rt *rt)
 {
 	json_t *list = config_get(rt_cfg(rt), "agents.list"), *a;
 	size_t i;

@@ -144,6 +144,31 @@ void agent_rt_set_heartbeats(struct agent_rt *rt, bool enabled);
 /* Queue `text` as a system event for the main session; `now` runs a heartbeat at once. */
 int agent_rt_wake(struct agent_rt *rt, const char *session_key, const char *text, bool now);
 
+/*
+ * Call one tool outside a model turn: the `tools.invoke` method and
+ * POST /tools/invoke. The tool policy of the session's agent applies, and
+ * over HTTP also the gateway's HTTP deny list. `done` gets an HTTP-style
+ * status and the body ({ok:true, result:{content, isError}} or {ok:false,
+ * error:{type, message}}, stolen), once, possibly before this returns.
+ */
+struct agent_tool_invoke {
+	const char *tool;
+	const json_t *args;      /* object, or NULL */
+	const char *action;      /* merged into args as "action" when args has none */
+	const char *session_key; /* NULL: the agent's main session */
+	const char *agent_id;    /* NULL: from the session key */
+	bool http;
+	void (*done)(void *arg, int status, json_t *body);
+	void *arg;
+};
+void agent_rt_invoke_tool(struct agent_rt *rt, const struct agent_tool_invoke *iv);
+
+/* The tools.catalog / tools.effective results. New, or NULL with err. */
+json_t *agent_rt_tools_catalog(struct agent_rt *rt, const char *agent_id, char *err,
+			       size_t errlen);
+json_t *agent_rt_tools_effective(struct agent_rt *rt, const char *agent_id,
+				 const char *session_key, char *err, size_t errlen);
+
 /* Counters for health/status and bench: runs active/queued, turns done. */
 json_t *agent_rt_stats(struct agent_rt *rt);
 

@@ -1,12 +1,14 @@
 /*
  * http.c - the plain HTTP routes beside the WebSocket on the gateway port:
  * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz) and a
- * status page at / until the Control UI takes its place.
+ * status page at / until the Control UI takes its place; and OpenClaw's
+ * POST /tools/invoke.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "agent/runtime.h"
 #include "config/paths.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -154,6 +156,80 @@ static void http_startup(const struct http_request *req, struct http_response *r
 	http_response_header(res, "Cache-Control", "no-store");
 }
 
+/* POST /tools/invoke bodies are capped at 2 MB, as OpenClaw's. */
+#define HTTP_TOOLS_INVOKE_MAX (2u * 1024 * 1024)
+
+static void tools_invoke_done(void *arg, int status, json_t *body)
+{
+	struct http_deferred *d = arg;
+	struct http_response *res = http_deferred_response(d);
+
+	if (res) {
+		http_response_json(res, status, body);
+		http_response_header(res, "Cache-Control", "no-store");
+	} else {
+		json_decref(body); /* the client went away */
+	}
+	http_deferred_send(d);
+}
+
+/*
+ * POST /tools/invoke {tool|name, action?, args?, sessionKey?, agentId?}:
+ * one tool call with the gateway credential, under the session's tool
+ * policy and the HTTP deny list (exec, apply_patch, gateway, …).
+ */
+static void http_tools_invoke(const struct http_request *req, struct http_response *res,
+			      void *arg)
+{
+	struct gateway *gw = arg;
+	struct agent_tool_invoke iv = { 0 };
+	json_error_t jerr;
+	json_t *body;
+	int64_t now = time_now_ms();
+	int64_t wait;
+
+	wait = gw_auth_retry_after(&gw->auth, req->peer, req->peer_loopback, now);
+	if (wait > 0) {
+		char secs[32];
+		snprintf(secs, sizeof(secs), "%lld", (long long)((wait + 999) / 1000));
+		http_response_header(res, "Retry-After", secs);
+		http_response_json(res, 429,
+				   json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "type",
+					     "rate_limited", "message", "too many failed attempts"));
+		return;
+	}
+	if (gw->auth.mode != GW_AUTH_NONE && !http_authorized(gw, req)) {
+		gw_auth_failed(&gw->auth, req->peer, req->peer_loopback, now);
+		http_response_header(res, "WWW-Authenticate", "Bearer");
+		http_response_json(res, 401,
+				   json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "type",
+					     "unauthorized", "message", "Unauthorized"));
+		return;
+	}
+	body = req->body ? json_loadb(req->body, req->body_len, 0, &jerr) : json_object();
+	if (!json_is_object(body)) {
+		http_response_json(res, 400,
+				   json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "type",
+					     "invalid_request", "message",
+					     "body must be a JSON object"));
+		json_decref(body);
+		return;
+	}
+	iv.tool = json_string_value(json_object_get(body, "tool"));
+	if (!iv.tool)
+		iv.tool = json_string_value(json_object_get(body, "name"));
+	iv.action = json_string_value(json_object_get(body, "action"));
+	iv.args = json_object_get(body, "args");
+	iv.session_key = json_string_value(json_object_get(body, "sessionKey"));
+	iv.agent_id = json_string_value(json_object_get(body, "agentId"));
+	iv.http = true;
+	iv.done = tools_invoke_done;
+	iv.arg = http_response_defer(req);
+	/* the runtime copies what it keeps; `body` may go once this returns */
+	agent_rt_invoke_tool(gw->agents, &iv);
+	json_decref(body);
+}
+
 const struct http_route gateway_http_routes[] = {
 	{ "GET", "/", http_index, 0 },
 	{ "GET", "/health", http_health, 0 },
@@ -161,5 +237,6 @@ const struct http_route gateway_http_routes[] = {
 	{ "GET", "/ready", http_ready, 0 },
 	{ "GET", "/readyz", http_ready, 0 },
 	{ "GET", "/startupz", http_startup, 0 },
+	{ "POST", "/tools/invoke", http_tools_invoke, HTTP_TOOLS_INVOKE_MAX },
 	{ .path = NULL },
 };

@@ -554,6 +554,80 @@ static void m_wake(struct gw_call *call)
 	gw_call_ok(call, json_pack("{s:b}", "ok", 1));
 }
 
+/* ==== tools ==== */
+
+static void m_tools_catalog(struct gw_call *call)
+{
+	const char *agent = NULL;
+	int plugins = 1;
+	char err[256];
+	json_t *r;
+
+	if (gw_call_unpack(call, "{s?s, s?b}", "agentId", &agent, "includePlugins", &plugins) < 0)
+		return;
+	r = agent_rt_tools_catalog(call->gw->agents, agent, err, sizeof(err));
+	if (!r)
+		gw_call_invalid(call, "%s", err);
+	else
+		gw_call_ok(call, r);
+}
+
+static void m_tools_effective(struct gw_call *call)
+{
+	const char *agent = NULL, *key;
+	char err[256];
+	json_t *r;
+
+	if (gw_call_unpack(call, "{s?s, s:s}", "agentId", &agent, "sessionKey", &key) < 0)
+		return;
+	r = agent_rt_tools_effective(call->gw->agents, agent, key, err, sizeof(err));
+	if (!r)
+		gw_call_invalid(call, "%s", err);
+	else
+		gw_call_ok(call, r);
+}
+
+/* The RPC answers ok either way; a failed invocation is {ok:false, error:{code,message}}. */
+static void tools_invoke_answer(void *arg, int status, json_t *body)
+{
+	struct gw_call *call = arg;
+	json_t *out, *err = json_object_get(body, "error");
+	const char *type = json_string_value(json_object_get(err, "type"));
+	const char *name = json_string_value(json_object_get(call->params, "name"));
+
+	if (json_is_true(json_object_get(body, "ok"))) {
+		out = json_pack("{s:b, s:s, s:O, s:s}", "ok", 1, "toolName", name, "output",
+				json_object_get(body, "result"), "source", "core");
+	} else {
+		const char *code = str_eq(type, "invalid_request") ? "validation_error"
+				   : str_eq(type, "not_found")	    ? "not_found"
+				   : str_eq(type, "tool_call_blocked") ? "forbidden"
+								       : "internal_error";
+		out = json_pack("{s:b, s:s, s:{s:s, s:O}}", "ok", 0, "toolName", name, "error",
+				"code", code, "message", json_object_get(err, "message"));
+	}
+	json_decref(body);
+	gw_call_ok(call, out);
+}
+
+static void m_tools_invoke(struct gw_call *call)
+{
+	struct agent_tool_invoke iv = { 0 };
+	json_t *args = NULL;
+	const char *idem = NULL, *origin = NULL;
+	int confirm = 0;
+
+	if (gw_call_unpack(call, "{s:s, s?o, s?s, s?s, s?b, s?s, s?s}", "name", &iv.tool, "args",
+			   &args, "sessionKey", &iv.session_key, "agentId", &iv.agent_id,
+			   "confirm", &confirm, "idempotencyKey", &idem, "conversationReadOrigin",
+			   &origin) < 0)
+		return;
+	iv.args = args;
+	iv.done = tools_invoke_answer;
+	iv.arg = call;
+	agent_rt_invoke_tool(call->gw->agents, &iv);
+}
+
 const struct gw_method gw_methods_agent[] = {
 	{ "agent", SCOPE_WRITE, m_agent },
 	{ "agent.wait", SCOPE_WRITE, m_agent_wait },
@@ -571,5 +645,8 @@ const struct gw_method gw_methods_agent[] = {
 	{ "last-heartbeat", SCOPE_READ, m_last_heartbeat },
 	{ "set-heartbeats", SCOPE_ADMIN, m_set_heartbeats },
 	{ "wake", SCOPE_WRITE, m_wake },
+	{ "tools.catalog", SCOPE_READ, m_tools_catalog },
+	{ "tools.effective", SCOPE_READ, m_tools_effective },
+	{ "tools.invoke", SCOPE_WRITE, m_tools_invoke },
 	{ NULL },
 };

@@ -85,6 +85,11 @@ enum conn_state {
 	CONN_IDLE,    /* between requests (or before the first) */
 	CONN_BODY,    /* reading a request body */
 	CONN_WRITING, /* response headers sent, body going out */
+	CONN_DEFERRED, /* the handler answers later (http_response_defer) */
+};
+
+struct http_deferred {
+	struct http_conn *c; /* NULL once the connection is gone */
 };
 
 struct http_conn {
@@ -128,6 +133,8 @@ struct http_conn {
 	char close_reason[124];
 	int peer_close_code;
 	bool detached; /* a test seam handle: no wsi, no server (struct ws_detached) */
+	struct http_deferred *deferred; /* the handle of a deferred answer */
+	bool defer_ready;               /* ... which is filled in: send it when writeable */
 };
 
 /* One queued outgoing message; LWS_PRE bytes of room precede the data. */
@@ -385,6 +392,11 @@ static const char *http_method_name(int m)
 
 static void http_conn_reset(struct http_conn *c)
 {
+	if (c->deferred) {
+		c->deferred->c = NULL; /* the handler's answer will find nobody */
+		c->deferred = NULL;
+	}
+	c->defer_ready = false;
 	for (size_t i = 0; i < c->nscratch; i++)
 		free(c->scratch[i]);
 	c->nscratch = 0;
@@ -501,6 +513,15 @@ static int http_conn_write_headers(struct http_conn *c, size_t content_len)
 static int http_conn_respond(struct http_conn *c)
 {
 	size_t len = c->res.body.len;
+
+	if (c->state == CONN_DEFERRED) {
+		if (!c->defer_ready)
+			return 0; /* the handler answers later */
+		free(c->deferred); /* answered: the handle is spent */
+		c->deferred = NULL;
+	}
+	c->state = CONN_IDLE;
+	c->defer_ready = false;
 
 	if (c->res.status < 100 || c->res.status > 599) {
 		log_error(SUBSYS, "handler for %s %s set status %d; answering 500", c->method,
@@ -624,6 +645,40 @@ static void http_conn_dispatch(struct http_conn *c)
 	};
 
 	c->route->handler(&req, &c->res, s->arg);
+}
+
+struct http_deferred *http_response_defer(const struct http_request *req)
+{
+	struct http_conn *c = req->conn;
+	struct http_deferred *d = xcalloc(1, sizeof(*d));
+
+	if (c->deferred) /* a handler deferring twice: keep one handle */
+		c->deferred->c = NULL;
+	d->c = c;
+	c->deferred = d;
+	c->state = CONN_DEFERRED;
+	c->defer_ready = false;
+	if (c->wsi)
+		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	return d;
+}
+
+struct http_response *http_deferred_response(struct http_deferred *d)
+{
+	return d && d->c ? &d->c->res : NULL;
+}
+
+void http_deferred_send(struct http_deferred *d)
+{
+	struct http_conn *c = d ? d->c : NULL;
+
+	if (!c) {
+		free(d);
+		return;
+	}
+	/* written from the writeable callback, where lws lets us write; it frees d */
+	c->defer_ready = true;
+	lws_callback_on_writable(c->wsi);
 }
 
 /*
@@ -1087,6 +1142,8 @@ static int http_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, 
 		return http_conn_respond(c);
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->state == CONN_DEFERRED && c->defer_ready)
+			return http_conn_respond(c);
 		if (c->state != CONN_WRITING)
 			return 0;
 		return http_conn_write_body(c);

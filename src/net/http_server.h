@@ -124,6 +124,19 @@ void http_response_error(struct http_response *res, int status, const char *mess
 typedef void (*http_handler_fn)(const struct http_request *req, struct http_response *res,
 				void *arg);
 
+/*
+ * Answer later. A handler that cannot answer before it returns (a tool that
+ * runs a child process, an upstream fetch) calls this, copies what it needs
+ * from `req` (which dies when the handler returns), and later fills
+ * http_deferred_response() and calls http_deferred_send() exactly once.
+ * When the client has gone meanwhile, http_deferred_response() is NULL and
+ * http_deferred_send() only frees the handle.
+ */
+struct http_deferred;
+struct http_deferred *http_response_defer(const struct http_request *req);
+struct http_response *http_deferred_response(struct http_deferred *d);
+void http_deferred_send(struct http_deferred *d);
+
 struct http_route {
 	const char *method; /* "GET" also answers "HEAD" (the body is dropped) */
 	const char *path;   /* matched exactly against the request path */

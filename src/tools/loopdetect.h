@@ -21,7 +21,7 @@ struct config;
 enum loop_level { LOOP_OK, LOOP_WARN, LOOP_CRITICAL };
 
 struct tool_loop_rec {
-	uint64_t call;	  /* hash of name + canonical arguments */
+	uint64_t call;    /* hash of name + canonical arguments */
 	uint64_t outcome; /* hash of the result, 0 until answered */
 };
 

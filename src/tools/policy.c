@@ -70,16 +70,16 @@ static const char *const subagent_deny[] = {
 
 /* POST /tools/invoke refuses these unless gateway.tools.allow names them. */
 static const char *const http_deny[] = {
-	"exec",	    "spawn",	      "shell",		"fs_write", "fs_delete", "fs_move",
-	"apply_patch", "sessions_spawn", "sessions_send", "automations", "gateway", "nodes",
+	"exec",        "spawn",          "shell",         "fs_write",    "fs_delete", "fs_move",
+	"apply_patch", "sessions_spawn", "sessions_send", "automations", "gateway",   "nodes",
 };
 
 #define NCORE (sizeof(core_tools) / sizeof(core_tools[0]))
 
 struct layer {
 	const char *source; /* config path it came from, for tool_policy_why */
-	json_t *allow;	    /* array of patterns, or NULL: everything */
-	json_t *deny;	    /* array of patterns, or NULL */
+	json_t *allow;      /* array of patterns, or NULL: everything */
+	json_t *deny;       /* array of patterns, or NULL */
 };
 
 struct tool_policy {
@@ -177,7 +177,7 @@ static void add_layer(struct tool_policy *p, const char *source, const json_t *o
 /* The allow list of a built-in profile (NULL for "full" or unknown: no restriction). */
 static json_t *profile_allow(const char *profile)
 {
-	unsigned bit = !profile			   ? 0
+	unsigned bit = !profile                        ? 0
 		       : !strcmp(profile, "minimal")   ? PROF_MINIMAL
 		       : !strcmp(profile, "coding")    ? PROF_CODING
 		       : !strcmp(profile, "messaging") ? PROF_MESSAGING
@@ -235,15 +235,16 @@ static const json_t *by_provider(const json_t *byp, const char *provider, const 
 	return json_is_object(hit) ? hit : NULL;
 }
 
-struct tool_policy *tool_policy_resolve(const struct config *cfg,
-					const struct tool_policy_ctx *ctx)
+struct tool_policy *tool_policy_resolve(const struct config *cfg, const struct tool_policy_ctx *ctx)
 {
 	struct tool_policy *p = xcalloc(1, sizeof(*p));
 	const json_t *g = config_get(cfg, "tools");
 	const json_t *entry = ctx->agent_id ? workspace_agent_entry(cfg, ctx->agent_id) : NULL;
 	const json_t *a = json_object_get(entry, "tools");
-	const json_t *gp = by_provider(json_object_get(g, "byProvider"), ctx->provider, ctx->model_id);
-	const json_t *ap = by_provider(json_object_get(a, "byProvider"), ctx->provider, ctx->model_id);
+	const json_t *gp =
+		by_provider(json_object_get(g, "byProvider"), ctx->provider, ctx->model_id);
+	const json_t *ap =
+		by_provider(json_object_get(a, "byProvider"), ctx->provider, ctx->model_id);
 	const char *profile = json_string_value(json_object_get(a, "profile"));
 	const json_t *also = json_object_get(a, "alsoAllow");
 	const char *pprof;
@@ -254,8 +255,9 @@ struct tool_policy *tool_policy_resolve(const struct config *cfg,
 	} else if (!json_is_array(also)) {
 		also = json_object_get(g, "alsoAllow");
 	}
-	add_profile_layer(p, a && json_object_get(a, "profile") ? "agents.list[].tools.profile"
-							       : "tools.profile",
+	add_profile_layer(p,
+			  a && json_object_get(a, "profile") ? "agents.list[].tools.profile"
+							     : "tools.profile",
 			  profile, also);
 	pprof = json_string_value(json_object_get(ap, "profile"));
 	if (!pprof)
