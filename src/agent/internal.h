@@ -110,6 +110,8 @@ struct agent_run {
 	char *channel;
 	int64_t timeout_ms;
 	bool chat, heartbeat, silent;
+	int a2a_depth;    /* sessions_send hops that led to this run */
+	char *spawned_by; /* sessions_spawn requester, or NULL */
 	struct run_waiter *waiters;
 	/* progress */
 	enum run_phase phase;

@@ -52,6 +52,8 @@ struct agent_run *run_new(struct agent_rt *rt, const struct agent_submit *s, con
 	run->thinking = dup_or_null(s->thinking);
 	run->queue_mode = dup_or_null(s->queue_mode);
 	run->extra_system = dup_or_null(s->extra_system);
+	run->a2a_depth = s->a2a_depth;
+	run->spawned_by = dup_or_null(s->spawned_by);
 	run->channel = dup_or_null(s->channel);
 	run->timeout_ms = s->timeout_ms;
 	run->chat = s->chat;
@@ -107,6 +109,7 @@ static void run_release(struct agent_run *run)
 	free(run->thinking);
 	free(run->queue_mode);
 	free(run->extra_system);
+	free(run->spawned_by);
 	free(run->channel);
 	free(run->session_key);
 	free(run->session_id);

@@ -71,6 +71,8 @@ struct agent_submit {
 	bool chat;                 /* started by chat.send: also emit chat `status` events */
 	bool heartbeat;            /* a heartbeat turn (HEARTBEAT_OK suppression, isHeartbeat) */
 	bool silent;               /* internal turn (memory flush): no chat events */
+	int a2a_depth;             /* sessions_send hops that led here (ping-pong cap) */
+	const char *spawned_by;    /* sessions_spawn: the requester's session key */
 	/* Called once when the run (or the run it was merged into) ends; result is borrowed. */
 	void (*done)(void *arg, const char *run_id, const json_t *result);
 	void *done_arg;
@@ -121,6 +123,8 @@ json_t *agent_rt_history(struct agent_rt *rt, const char *session_key, int limit
 /* Append an assistant-visible note to a transcript (chat.inject). 0 or -1 with err. */
 int agent_rt_inject(struct agent_rt *rt, const char *session_key, const char *text,
 		    const char *label, char *err, size_t errlen);
+/* Show `text` as an assistant message to clients watching `session_key`, without recording it. */
+void agent_rt_show(struct agent_rt *rt, const char *session_key, const char *text);
 /*
  * Reset a session (new sessionId; the old transcript archived as
  * .reset.<ts>). Returns the new entry (new reference) or NULL with err.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/internal.h"
+#include "core/id.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -222,15 +223,39 @@ int agent_rt_inject(struct agent_rt *rt, const char *session_key, const char *te
 	json_object_set_new(msg, "usage",
 			    json_pack("{s:i, s:i, s:i, s:i, s:i}", "input", 0, "output", 0,
 				      "cacheRead", 0, "cacheWrite", 0, "totalTokens", 0));
-	rc = rt_lane_transcript(l, json_pack("{s:s, s:o}", "type", "message", "message", msg), err,
+	rc = rt_lane_transcript(l, json_pack("{s:s, s:O}", "type", "message", "message", msg), err,
 				errlen);
 	if (rc == 0) {
+		char run_id[64], uuid[40];
 		transcript_sync(&l->tr);
+		id_uuid(uuid);
+		snprintf(run_id, sizeof(run_id), "inject-%s", uuid);
+		/* as OpenClaw: clients showing the session see the note at once */
+		rt_emit(rt, "chat",
+			json_pack("{s:s, s:s, s:s, s:i, s:s, s:O}", "runId", run_id, "sessionKey",
+				  key, "agentId", a->id, "seq", 0, "state", "final", "message",
+				  msg),
+			0);
 		rt_sessions_changed(rt, key, "chat.inject");
 	}
+	json_decref(msg);
 out:
 	free(key);
 	return rc;
+}
+
+void agent_rt_show(struct agent_rt *rt, const char *session_key, const char *text)
+{
+	char run_id[64], uuid[40], *agent = agent_rt_agent_for_key(rt, session_key);
+
+	id_uuid(uuid);
+	snprintf(run_id, sizeof(run_id), "message-%s", uuid);
+	rt_emit(rt, "chat",
+		json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "runId", run_id, "sessionKey",
+			  session_key, "agentId", agent, "seq", 0, "state", "final", "message",
+			  ev_text_message(text, time_now_ms())),
+		0);
+	free(agent);
 }
 
 json_t *agent_rt_reset(struct agent_rt *rt, const char *session_key, const char *reason, char *err,

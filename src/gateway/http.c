@@ -178,8 +178,7 @@ static void tools_invoke_done(void *arg, int status, json_t *body)
  * one tool call with the gateway credential, under the session's tool
  * policy and the HTTP deny list (exec, apply_patch, gateway, …).
  */
-static void http_tools_invoke(const struct http_request *req, struct http_response *res,
-			      void *arg)
+static void http_tools_invoke(const struct http_request *req, struct http_response *res, void *arg)
 {
 	struct gateway *gw = arg;
 	struct agent_tool_invoke iv = { 0 };
@@ -195,7 +194,8 @@ static void http_tools_invoke(const struct http_request *req, struct http_respon
 		http_response_header(res, "Retry-After", secs);
 		http_response_json(res, 429,
 				   json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "type",
-					     "rate_limited", "message", "too many failed attempts"));
+					     "rate_limited", "message",
+					     "too many failed attempts"));
 		return;
 	}
 	if (gw->auth.mode != GW_AUTH_NONE && !http_authorized(gw, req)) {

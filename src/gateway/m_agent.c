@@ -599,8 +599,8 @@ static void tools_invoke_answer(void *arg, int status, json_t *body)
 		out = json_pack("{s:b, s:s, s:O, s:s}", "ok", 1, "toolName", name, "output",
 				json_object_get(body, "result"), "source", "core");
 	} else {
-		const char *code = str_eq(type, "invalid_request") ? "validation_error"
-				   : str_eq(type, "not_found")	    ? "not_found"
+		const char *code = str_eq(type, "invalid_request")     ? "validation_error"
+				   : str_eq(type, "not_found")         ? "not_found"
 				   : str_eq(type, "tool_call_blocked") ? "forbidden"
 								       : "internal_error";
 		out = json_pack("{s:b, s:s, s:{s:s, s:O}}", "ok", 0, "toolName", name, "error",
@@ -618,8 +618,8 @@ static void m_tools_invoke(struct gw_call *call)
 	int confirm = 0;
 
 	if (gw_call_unpack(call, "{s:s, s?o, s?s, s?s, s?b, s?s, s?s}", "name", &iv.tool, "args",
-			   &args, "sessionKey", &iv.session_key, "agentId", &iv.agent_id,
-			   "confirm", &confirm, "idempotencyKey", &idem, "conversationReadOrigin",
+			   &args, "sessionKey", &iv.session_key, "agentId", &iv.agent_id, "confirm",
+			   &confirm, "idempotencyKey", &idem, "conversationReadOrigin",
 			   &origin) < 0)
 		return;
 	iv.args = args;

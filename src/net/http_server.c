@@ -82,9 +82,9 @@ enum server_state {
 };
 
 enum conn_state {
-	CONN_IDLE,    /* between requests (or before the first) */
-	CONN_BODY,    /* reading a request body */
-	CONN_WRITING, /* response headers sent, body going out */
+	CONN_IDLE,     /* between requests (or before the first) */
+	CONN_BODY,     /* reading a request body */
+	CONN_WRITING,  /* response headers sent, body going out */
 	CONN_DEFERRED, /* the handler answers later (http_response_defer) */
 };
 
@@ -516,7 +516,7 @@ static int http_conn_respond(struct http_conn *c)
 
 	if (c->state == CONN_DEFERRED) {
 		if (!c->defer_ready)
-			return 0; /* the handler answers later */
+			return 0;  /* the handler answers later */
 		free(c->deferred); /* answered: the handle is spent */
 		c->deferred = NULL;
 	}

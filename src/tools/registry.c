@@ -13,10 +13,17 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_sessions_list;
+extern const struct tool_def tool_sessions_history;
+extern const struct tool_def tool_sessions_send;
+extern const struct tool_def tool_sessions_spawn;
+extern const struct tool_def tool_agents_list;
+extern const struct tool_def tool_message;
 
+/* session_status first: the fake model's default TOOLCALL behaviour calls the first tool. */
 const struct tool_def *const tool_table[] = {
-	&tool_session_status,
-	NULL,
+	&tool_session_status, &tool_sessions_list, &tool_sessions_history, &tool_sessions_send,
+	&tool_sessions_spawn, &tool_agents_list,   &tool_message,          NULL,
 };
 
 const struct tool_def *tool_find(const char *name)
@@ -99,5 +106,15 @@ void tool_call_text(struct tool_call *call, bool is_error, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	tool_call_done(call, json_pack("[{s:s, s:s}]", "type", "text", "text", s), is_error);
+	free(s);
+}
+
+void tool_call_json(struct tool_call *call, bool is_error, json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	json_decref(v);
+	tool_call_done(call, json_pack("[{s:s, s:s}]", "type", "text", "text", s ? s : "null"),
+		       is_error);
 	free(s);
 }

@@ -77,6 +77,8 @@ struct tool_call {
  */
 void tool_call_done(struct tool_call *call, json_t *content, bool is_error);
 void tool_call_text(struct tool_call *call, bool is_error, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Answer with `v` (stolen) as indented JSON text, as OpenClaw's jsonResult. */
+void tool_call_json(struct tool_call *call, bool is_error, json_t *v);
 
 /* Every built-in tool, NULL-terminated, in the order the model sees them. */
 extern const struct tool_def *const tool_table[];

@@ -133,7 +133,8 @@ def test_chat_send_history_and_workspace_seeded(penv, gateway, fake):
 
 @pytest.mark.parametrize("api", list(API_BASE))
 def test_tool_calling_turn_every_format(penv, gateway, fake, api):
-    config(penv, fake, api=api)
+    # one tool offered: the fake's TOOLCALL behaviour calls the first tool it sees
+    config(penv, fake, api=api, top='tools: { allow: ["session_status"] },')
     g = gateway()
     with connected(g.port, token=TOKEN, caps=["tool-events"]) as c:
         _, final, events = run_agent(c, "TOOLCALL please check the session",
