@@ -13,9 +13,11 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_web_fetch;
 
 const struct tool_def *const tool_table[] = {
 	&tool_session_status,
+	&tool_web_fetch,
 	NULL,
 };
 
