@@ -13,10 +13,12 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_web_search;
 extern const struct tool_def tool_web_fetch;
 
 const struct tool_def *const tool_table[] = {
 	&tool_session_status,
+	&tool_web_search,
 	&tool_web_fetch,
 	NULL,
 };
