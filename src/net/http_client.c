@@ -59,7 +59,12 @@ struct http_xfer {
 	struct http_client *hc;
 	CURL *easy;
 	struct curl_slist *req_headers;
+	struct curl_slist *resolve;
 	char *body;
+	int (*guard)(void *arg, const struct sockaddr *sa, char *why, size_t whylen);
+	void *guard_arg;
+	bool blocked;       /* the guard refused an address */
+	char block_why[256];
 	struct http_callbacks cb;
 	void *ud;
 	uv_timer_t idle; /* owns the struct: freed in its close callback */
@@ -240,6 +245,7 @@ static void xfer_release(struct http_xfer *x)
 		curl_multi_remove_handle(hc->multi, x->easy);
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->req_headers);
+	curl_slist_free_all(x->resolve);
 	free(x->body);
 	buf_release(&x->headers);
 	uv_timer_stop(&x->idle);
@@ -376,6 +382,24 @@ static int xfer_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, c
 	return x->cancelled || x->hc->freeing;
 }
 
+/*
+ * Every connection's socket is made here, after DNS, with the address it is
+ * for: the one place a guard sees what curl really connects to, on every
+ * request of a redirect chain and whatever the name resolved to this time.
+ */
+static curl_socket_t xfer_on_opensocket(void *clientp, curlsocktype purpose,
+					struct curl_sockaddr *a)
+{
+	struct http_xfer *x = clientp;
+
+	if (x->guard && purpose == CURLSOCKTYPE_IPCXN &&
+	    x->guard(x->guard_arg, &a->addr, x->block_why, sizeof(x->block_why))) {
+		x->blocked = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static void xfer_on_idle(uv_timer_t *t)
 {
 	struct http_xfer *x = t->data;
@@ -458,6 +482,11 @@ static void xfer_completed(struct http_xfer *x, CURLcode rc)
 		return;
 	}
 	result = map_curl_error(x, rc, &msg);
+	/* Every address refused: say why, not "could not connect". */
+	if (x->blocked && result == HTTP_E_CONNECT) {
+		result = HTTP_E_BLOCKED;
+		msg = x->block_why;
+	}
 	/* A response with neither a body nor a header block curl showed us. */
 	if (result == HTTP_OK && xfer_respond(x)) {
 		if (x->cancelled) {
@@ -654,6 +683,19 @@ struct http_xfer *http_client_start(struct http_client *hc, const struct http_re
 	/* Never wait for a resolver thread when a transfer is cancelled. */
 	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
 #endif
+	if (rq->guard) {
+		x->guard = rq->guard;
+		x->guard_arg = rq->guard_arg;
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
+	}
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, xfer_on_opensocket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	for (const char *const *r = rq->resolve; r && *r; r++)
+		x->resolve = curl_slist_append(x->resolve, *r);
+	if (x->resolve)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, x->resolve);
 	xfer_set_method(x, rq);
 	for (const char *const *h = rq->headers; h && *h; h++) {
 		if (!strncasecmp(*h, "Expect:", 7))

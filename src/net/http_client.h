@@ -20,6 +20,7 @@
 #define PINCER_NET_HTTP_CLIENT_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 struct http_client;
@@ -38,6 +39,7 @@ enum {
 	HTTP_E_CALLBACK = -5, /* on_response or on_data asked to stop */
 	HTTP_E_NETWORK = -6,  /* the connection broke (reset, truncated body, ...) */
 	HTTP_E_SHUTDOWN = -7, /* http_client_free while in flight */
+	HTTP_E_BLOCKED = -8,  /* the request's guard refused every address it was to connect to */
 };
 
 struct http_request {
@@ -50,6 +52,19 @@ struct http_request {
 	long idle_timeout_ms;      /* no bytes received for this long: HTTP_E_STALLED; 0: none */
 	long total_timeout_ms;     /* 0: none */
 	size_t max_response_bytes; /* 0: unlimited */
+	/*
+	 * Asked before each connection is opened, with the address curl is
+	 * about to connect to (after DNS, for every address tried): nonzero
+	 * refuses that address and puts the reason in `why`. When no address
+	 * is left, on_done gets HTTP_E_BLOCKED with that reason. A guarded
+	 * transfer always opens a fresh connection (a pooled one was checked
+	 * under another rule, if at all), never keeps it, and ignores proxy
+	 * environment variables (a proxy would do the resolving). NULL: none.
+	 */
+	int (*guard)(void *arg, const struct sockaddr *sa, char *why, size_t whylen);
+	void *guard_arg;
+	/* "host:port:address" pins (CURLOPT_RESOLVE), NULL-terminated; for tests. */
+	const char *const *resolve;
 };
 
 struct http_callbacks {

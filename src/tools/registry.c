@@ -19,12 +19,24 @@ extern const struct tool_def tool_sessions_send;
 extern const struct tool_def tool_sessions_spawn;
 extern const struct tool_def tool_agents_list;
 extern const struct tool_def tool_message;
+extern const struct tool_def tool_web_search;
+extern const struct tool_def tool_web_fetch;
 
 /* session_status first: the fake model's default TOOLCALL behaviour calls the first tool. */
+/* clang-format off */
 const struct tool_def *const tool_table[] = {
-	&tool_session_status, &tool_sessions_list, &tool_sessions_history, &tool_sessions_send,
-	&tool_sessions_spawn, &tool_agents_list,   &tool_message,          NULL,
+	&tool_session_status,
+	&tool_sessions_list,
+	&tool_sessions_history,
+	&tool_sessions_send,
+	&tool_sessions_spawn,
+	&tool_agents_list,
+	&tool_message,
+	&tool_web_search,
+	&tool_web_fetch,
+	NULL,
 };
+/* clang-format on */
 
 const struct tool_def *tool_find(const char *name)
 {
