@@ -13,9 +13,13 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_view_image;
+extern const struct tool_def tool_gateway;
 
 const struct tool_def *const tool_table[] = {
 	&tool_session_status,
+	&tool_view_image,
+	&tool_gateway,
 	NULL,
 };
 
@@ -25,6 +29,8 @@ const struct tool_def *tool_find(const char *name)
 
 	if (!strcasecmp(name, "bash"))
 		name = "exec";
+	else if (!strcasecmp(name, "image"))
+		name = "view_image"; /* its name before OpenClaw 2026.x (doctor migrates it) */
 	for (i = 0; tool_table[i]; i++)
 		if (!strcasecmp(tool_table[i]->name, name))
 			return tool_table[i];
