@@ -268,3 +268,146 @@ def test_image_provider_error(penv, gateway, fake):
         from agentkit import tool_results
         r = tool_results(events)[-1]
         assert r["isError"] and "Image model failed" in r["text"] and "vis/vis-model" in r["text"]
+
+
+# ==== gateway ====
+
+EXEC_TOP = 'tools: { exec: { security: "allowlist", ask: "on-miss" } },'
+
+
+def gw_json(r):
+    return json.loads(r["text"])
+
+
+def config_hash(c, fake):
+    r = tool_turn(c, fake, "gateway", {"action": "config.get", "path": "gateway.auth"})
+    assert not r["isError"], r
+    return gw_json(r)["result"]["hash"]
+
+
+def test_gateway_config_get_is_redacted(penv, gateway, fake):
+    config(penv, fake, top=EXEC_TOP)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        r = tool_turn(c, fake, "gateway", {"action": "config.get"})
+        assert not r["isError"], r
+        assert "fake-key" not in r["text"] and TOKEN not in r["text"]
+        assert "__OPENCLAW_REDACTED__" in r["text"]
+        out = gw_json(r)
+        assert out["ok"] and out["result"]["valid"] is True
+        assert out["result"]["hash"] == c.call("config.get", {})["hash"]
+        r = tool_turn(c, fake, "gateway", {"action": "config.get",
+                                           "path": "models.providers.fake"})
+        sub = gw_json(r)["result"]
+        assert sub["path"] == "models.providers.fake"
+        assert sub["config"]["apiKey"] == "__OPENCLAW_REDACTED__"
+        assert sub["config"]["models"][0]["id"] == "fake-model"
+        r = tool_turn(c, fake, "gateway", {"action": "config.get",
+                                           "path": "models.providers.fake.models[0].id"})
+        assert gw_json(r)["result"]["config"] == "fake-model"
+        r = tool_turn(c, fake, "gateway", {"action": "config.get", "path": "nope.nothing"})
+        assert r["isError"] and "config path not found: nope.nothing" in r["text"]
+
+
+def test_gateway_schema_lookup(penv, gateway, fake):
+    config(penv, fake)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        r = tool_turn(c, fake, "gateway", {"action": "config.schema.lookup",
+                                           "path": "gateway.port"})
+        assert not r["isError"], r
+        out = gw_json(r)
+        assert out["ok"] and out["result"]["path"] == "gateway.port"
+        assert out["result"]["schema"]["type"] == "integer"
+        assert out["result"]["reloadKind"] == "restart"
+        # the same answer the RPC gives
+        assert out["result"] == c.call("config.schema.lookup", {"path": "gateway.port"})
+        r = tool_turn(c, fake, "gateway", {"action": "config.schema.lookup",
+                                           "path": "gateway.nope"})
+        assert gw_json(r) == {"ok": False, "code": "schema_path_not_found",
+                              "path": "gateway.nope", "message": "config schema path not found"}
+        r = tool_turn(c, fake, "gateway", {"action": "config.schema.lookup"})
+        assert r["isError"] and "path required" in r["text"]
+
+
+def test_gateway_config_patch(penv, gateway, fake):
+    config(penv, fake, top=EXEC_TOP)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        h = config_hash(c, fake)
+        r = tool_turn(c, fake, "gateway", {
+            "action": "config.patch", "baseHash": h, "note": "quieter logs",
+            "raw": '{ logging: { level: "debug" }, tools: { exec: { security: "deny" } } }'})
+        assert not r["isError"], r
+        out = gw_json(r)["result"]
+        # (the RPC names a section that did not exist before by its own path)
+        assert out["ok"] and sorted(out["changedPaths"]) == ["logging", "tools.exec.security"]
+        assert out["restartRequired"] is False
+        assert "fake-key" not in r["text"]
+        # the file changed, and the running gateway took it (hot reload)
+        text = penv.config.read_text()
+        assert '"debug"' in text and '"deny"' in text
+        ev = c.event("config.changed")
+        assert ev["payload"]["hash"] == out["hash"]
+        assert c.call("config.get", {})["config"]["logging"]["level"] == "debug"
+        # a stale baseHash is refused and nothing is written
+        r = tool_turn(c, fake, "gateway", {"action": "config.patch", "baseHash": h,
+                                           "raw": '{ logging: { level: "warn" } }'})
+        assert r["isError"] and "config changed since last load" in r["text"]
+        assert '"warn"' not in penv.config.read_text()
+        # without baseHash the tool uses the current one
+        r = tool_turn(c, fake, "gateway", {"action": "config.patch",
+                                           "raw": '{ logging: { level: "warn" } }'})
+        assert not r["isError"], r
+        assert '"warn"' in penv.config.read_text()
+        # invalid config is refused with the RPC's issues
+        r = tool_turn(c, fake, "gateway", {"action": "config.patch",
+                                           "raw": '{ gateway: { port: "x" } }'})
+        assert r["isError"] and "gateway.port" in r["text"]
+        r = tool_turn(c, fake, "gateway", {"action": "config.patch", "raw": "{ nope"})
+        assert r["isError"] and "JSON5 parse failed" in r["text"]
+
+
+@pytest.mark.parametrize("raw", [
+    '{ tools: { exec: { security: "full" } } }',
+    '{ tools: { exec: { ask: "off" } } }',
+    '{ tools: { exec: { security: null } } }',
+    '{ tools: { exec: { host: "gateway" } } }',
+    '{ tools: null }',
+    '{ tools: { elevated: { enabled: true } } }',
+    '{ agents: { list: [{ id: "main", tools: { exec: { security: "full" } } }] } }',
+])
+def test_gateway_refuses_loosening_exec(penv, gateway, fake, raw):
+    config(penv, fake, top=EXEC_TOP)
+    before = penv.config.read_text()
+    g = gateway()
+    with connected_tools(g.port) as c:
+        h = config_hash(c, fake)
+        r = tool_turn(c, fake, "gateway", {"action": "config.patch", "baseHash": h, "raw": raw})
+        assert r["isError"], r
+        out = gw_json(r)
+        assert out["code"] == "exec_policy_protected" and "tools." in out["message"]
+    assert penv.config.read_text() == before
+
+
+def test_gateway_apply_update_and_tightening(penv, gateway, fake):
+    config(penv, fake, top=EXEC_TOP)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        snap = c.call("config.get", {})
+        # config.apply that drops the exec section loosens it: refused
+        whole = dict(snap["parsed"])
+        whole.pop("tools")
+        r = tool_turn(c, fake, "gateway", {"action": "config.apply", "baseHash": snap["hash"],
+                                           "raw": json.dumps(whole)})
+        assert r["isError"] and gw_json(r)["code"] == "exec_policy_protected"
+        # the same with a stricter exec policy goes through (credentials round-trip masked)
+        whole["tools"] = {"exec": {"security": "deny", "ask": "always"}}
+        r = tool_turn(c, fake, "gateway", {"action": "config.apply", "baseHash": snap["hash"],
+                                           "raw": json.dumps(whole)})
+        assert not r["isError"], r
+        text = penv.config.read_text()
+        assert '"always"' in text and "fake-key" in text  # the real key kept on disk
+        for action in ("update.run", "restart"):
+            r = tool_turn(c, fake, "gateway", {"action": action})
+            assert r["isError"] and "not available" in r["text"]
