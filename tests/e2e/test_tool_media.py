@@ -411,3 +411,35 @@ def test_gateway_apply_update_and_tightening(penv, gateway, fake):
         for action in ("update.run", "restart"):
             r = tool_turn(c, fake, "gateway", {"action": action})
             assert r["isError"] and "not available" in r["text"]
+
+
+def test_image_abort_stops_the_model_call(penv, gateway, fake):
+    ws = config(penv, fake, extra_models=vision_provider(fake, "openai-completions"),
+                agents_extra=IMAGE_MODEL)
+    (ws / "pic.png").write_bytes(PNG)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        fake.script([{"tool_calls": [{"name": "view_image", "arguments": {"path": "pic.png"}}]},
+                     {"delay_ms": 20000, "text": "too late"}])
+        c.send({"type": "req", "id": "ab", "method": "agent",
+                "params": {"message": "look", "sessionKey": "agent:main:imgabort",
+                           "idempotencyKey": "imgabort1"}})
+        assert c.res("ab")["ok"]
+        deadline = time.monotonic() + 10
+        while not any(r["body"].get("model") == "vis-model" for r in fake.requests):
+            assert time.monotonic() < deadline, "the image model was never called"
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        assert c.call("chat.abort", {"sessionKey": "agent:main:imgabort"})["aborted"] is True
+        seen = []
+        while True:  # the run ends (lifecycle end) without waiting for the fake
+            f = c.event("agent", timeout=10)
+            seen.append(f)
+            ev = f["payload"]
+            if ev["stream"] == "lifecycle" and ev["data"]["phase"] == "end":
+                break
+        assert ev["data"]["aborted"] is True
+        assert time.monotonic() - t0 < 5  # not the fake's 20 s delay
+        from agentkit import tool_results
+        res = [r for r in tool_results(seen) if r["name"] == "view_image"]
+        assert res and res[-1]["isError"] and "abort" in res[-1]["text"].lower(), res
