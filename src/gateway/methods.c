@@ -90,7 +90,9 @@ static void gw_call_free(struct gw_call *call)
 
 void gw_call_ok(struct gw_call *call, json_t *payload)
 {
-	if (call->conn)
+	if (call->local_done)
+		call->local_done(call->local_arg, payload ? payload : json_object(), NULL);
+	else if (call->conn)
 		gateway_send_frame(call->conn, gw_res_ok(call->id, payload));
 	else
 		json_decref(payload);
@@ -100,7 +102,13 @@ void gw_call_ok(struct gw_call *call, json_t *payload)
 
 void gw_call_error(struct gw_call *call, const char *code, const char *message, json_t *details)
 {
-	if (call->conn)
+	if (call->local_done) {
+		json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+
+		if (details)
+			json_object_set_new(e, "details", details);
+		call->local_done(call->local_arg, NULL, e);
+	} else if (call->conn)
 		gateway_send_frame(call->conn, gw_res_error(call->id, code, message, details));
 	else
 		json_decref(details);
@@ -110,7 +118,9 @@ void gw_call_error(struct gw_call *call, const char *code, const char *message, 
 
 void gw_call_fail(struct gw_call *call, json_t *error)
 {
-	if (call->conn)
+	if (call->local_done)
+		call->local_done(call->local_arg, NULL, error);
+	else if (call->conn)
 		gateway_send_frame(call->conn, json_pack("{s:s, s:s, s:b, s:o}", "type", "res",
 							 "id", call->id, "ok", 0, "error", error));
 	else
@@ -315,6 +325,30 @@ void gw_dispatch(struct gw_conn *c, const char *id, const char *method, json_t *
 		c->calls->prev = call;
 	c->calls = call;
 	log_trace(GW_SUBSYS, "conn %.8s: %s", c->conn_id, method);
+	m->fn(call);
+}
+
+void gw_call_local(struct gateway *gw, const char *method, json_t *params,
+		   void (*done)(void *arg, json_t *payload, json_t *error), void *arg)
+{
+	const struct gw_method *m = gw_method_find(method);
+	struct gw_call *call;
+
+	if (!m) {
+		json_decref(params);
+		done(arg, NULL,
+		     json_pack("{s:s, s:s+}", "code", GW_E_INVALID_REQUEST, "message",
+			       "unknown method: ", method));
+		return;
+	}
+	call = xcalloc(1, sizeof(*call));
+	call->gw = gw;
+	call->method = m;
+	call->id = xstrdup("local");
+	call->params = params ? params : json_object();
+	call->local_done = done;
+	call->local_arg = arg;
+	log_trace(GW_SUBSYS, "in-process call: %s", method);
 	m->fn(call);
 }
 

@@ -55,6 +55,9 @@ struct gw_call {
 	void (*cancel)(struct gw_call *call);
 	void *data;                  /* the method's own */
 	struct gw_call *prev, *next; /* conn->calls */
+	/* gw_call_local: where the answer goes instead of a connection */
+	void (*local_done)(void *arg, json_t *payload, json_t *error);
+	void *local_arg;
 };
 
 /* Answer with a payload (stolen; NULL for none) and free the call. */
@@ -83,6 +86,18 @@ int gw_call_unpack(struct gw_call *call, const char *fmt, ...);
 
 /* gw_call_unpack without JSON_STRICT: other keys are allowed (checked by gw_call_closed). */
 int gw_call_unpack_loose(struct gw_call *call, const char *fmt, ...);
+
+/*
+ * Call a method in-process, as the gateway itself: no connection, no scope
+ * check, no per-client rate limit. The agent's `gateway` tool uses it, so
+ * that its config reads and writes take exactly the RPC's code path (as
+ * OpenClaw's callInProcessGatewayTool does). `params` is stolen (NULL: {}).
+ * `done` runs exactly once, possibly before this returns, with either the
+ * payload or the error object {code, message, details?} (stolen; the other
+ * is NULL). Progress answers (gw_call_progress) are not reported.
+ */
+void gw_call_local(struct gateway *gw, const char *method, json_t *params,
+		   void (*done)(void *arg, json_t *payload, json_t *error), void *arg);
 
 /* The row for `name`, or NULL. */
 const struct gw_method *gw_method_find(const char *name);

@@ -27,6 +27,7 @@
 #include "gateway/devices.h"
 #include "gateway/internal.h"
 #include "gateway/reload.h"
+#include "tools/gateway_tool.h"
 
 /* ==== sending ==== */
 
@@ -482,6 +483,8 @@ void gateway_start(struct gateway *gw)
 	/* Connections may have arrived before: the timer must cover them too. */
 	gw_hs_arm(gw);
 	gw_reload_start(gw);
+	/* the agent's `gateway` tool reaches the config methods through this gateway */
+	tool_gateway_bind(gw);
 }
 
 void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms)
@@ -516,6 +519,7 @@ void gateway_free(struct gateway *gw)
 {
 	if (!gw)
 		return;
+	tool_gateway_unbind(gw);
 	/* Connections are freed as their sockets close; any left were never opened. */
 	while (gw->conns) {
 		struct gw_conn *c = gw->conns;

@@ -21,6 +21,8 @@ extern const struct tool_def tool_agents_list;
 extern const struct tool_def tool_message;
 extern const struct tool_def tool_web_search;
 extern const struct tool_def tool_web_fetch;
+extern const struct tool_def tool_view_image;
+extern const struct tool_def tool_gateway;
 
 /* session_status first: the fake model's default TOOLCALL behaviour calls the first tool. */
 /* clang-format off */
@@ -34,6 +36,8 @@ const struct tool_def *const tool_table[] = {
 	&tool_message,
 	&tool_web_search,
 	&tool_web_fetch,
+	&tool_view_image,
+	&tool_gateway,
 	NULL,
 };
 /* clang-format on */
@@ -44,6 +48,8 @@ const struct tool_def *tool_find(const char *name)
 
 	if (!strcasecmp(name, "bash"))
 		name = "exec";
+	else if (!strcasecmp(name, "image"))
+		name = "view_image"; /* its name before OpenClaw 2026.x (doctor migrates it) */
 	for (i = 0; tool_table[i]; i++)
 		if (!strcasecmp(tool_table[i]->name, name))
 			return tool_table[i];
