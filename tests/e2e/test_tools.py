@@ -43,7 +43,8 @@ def test_profile_minimal_offers_only_its_tools(penv, gateway, fake):
         fake.script([{"text": "ok"}])
         _, final, _ = run_agent(c, "hi", sessionKey="agent:main:p")
         assert final["ok"]
-    assert _offered(fake) == ["session_status"]
+    # OpenClaw's minimal profile: session_status and gateway (config reads)
+    assert _offered(fake) == ["gateway", "session_status"]
 
 
 def test_tools_catalog_and_effective(penv, gateway, fake):
@@ -62,7 +63,8 @@ def test_tools_catalog_and_effective(penv, gateway, fake):
         eff = c.request("tools.effective", {"sessionKey": "main"})
         assert eff["ok"], eff
         assert eff["payload"]["profile"] == "minimal"
-        assert [t["id"] for t in eff["payload"]["groups"][0]["tools"]] == ["session_status"]
+        assert sorted(t["id"] for t in eff["payload"]["groups"][0]["tools"]) == \
+            ["gateway", "session_status"]
         bad = c.request("tools.effective", {})
         assert not bad["ok"]
         inv = c.request("tools.invoke", {"name": "session_status", "sessionKey": "main"})
