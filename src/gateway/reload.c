@@ -92,8 +92,17 @@ bool gw_config_apply(struct gateway *gw, struct config *next, const char *why,
 	}
 
 	gw->cfg = next;
-	config_release(old);
-	free(old);
+	{
+		struct gw_reload *r = gw->reload;
+		struct config **slot = &r->retired[r->retired_next];
+
+		if (*slot) {
+			config_release(*slot);
+			free(*slot);
+		}
+		*slot = old;
+		r->retired_next = (r->retired_next + 1) % GW_CONFIG_RETIRED;
+	}
 	if (gw->reload->watch)
 		config_watch_set(gw->reload->watch, next->files, next->nfiles);
 	/* Everything derived from the config is rebuilt from the new one on next use. */
@@ -227,6 +236,12 @@ void gw_reload_release(struct gateway *gw)
 		return;
 	json_decref(gw->reload->schema);
 	free(gw->reload->buckets);
+	for (size_t i = 0; i < GW_CONFIG_RETIRED; i++) {
+		if (gw->reload->retired[i]) {
+			config_release(gw->reload->retired[i]);
+			free(gw->reload->retired[i]);
+		}
+	}
 	OPENSSL_cleanse(gw->reload->key, sizeof(gw->reload->key));
 	free(gw->reload);
 	gw->reload = NULL;

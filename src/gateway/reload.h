@@ -44,6 +44,8 @@ struct gw_write_bucket {
 	int64_t window_start_ms;
 };
 
+#define GW_CONFIG_RETIRED 8
+
 struct gw_reload {
 	struct config_watch *watch;              /* NULL until started, and once stopping */
 	unsigned char key[32];                   /* the revision HMAC key */
@@ -51,6 +53,13 @@ struct gw_reload {
 	json_t *schema;                          /* config.schema's document, built on first use */
 	struct gw_write_bucket *buckets;         /* the config write limit (m_config.c) */
 	size_t nbuckets;
+	/*
+	 * Replaced configs, kept for a few more reloads: a tool call or HTTP
+	 * fetch that started under the old config may still read it after a
+	 * reload, and a config is small. The oldest goes when the ring is full.
+	 */
+	struct config *retired[GW_CONFIG_RETIRED];
+	size_t retired_next;
 };
 
 /* Set up gw->reload (in gateway_new). */
