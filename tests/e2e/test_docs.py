@@ -19,3 +19,16 @@ def test_readme_states_the_two_commands():
     assert "make run" in text and "make test" in text
     for link in ("docs/config.md", "docs/CODING_STYLE.md", "docs/getting-started.md"):
         assert link in text and (ROOT / link).exists()
+
+
+def test_relative_links_resolve():
+    """Every relative markdown link in README.md and docs/ names a file that exists."""
+    import re
+    broken = []
+    for md in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", md.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (md.parent / target).exists():
+                broken.append("%s -> %s" % (md.relative_to(ROOT), target))
+    assert not broken, broken
