@@ -11,7 +11,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1
+PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1 sqlite3
 VERSION := $(shell cat VERSION)
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
