@@ -13,9 +13,13 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_memory_search;
+extern const struct tool_def tool_memory_get;
 
 const struct tool_def *const tool_table[] = {
 	&tool_session_status,
+	&tool_memory_search,
+	&tool_memory_get,
 	NULL,
 };
 
