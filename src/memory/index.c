@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/fs.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/str.h"
 #include "memory/index.h"
@@ -829,12 +830,13 @@ static size_t fts_run(struct mem_db *db, const char *match, size_t limit, struct
 		    "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
 		    "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?");
 	size_t added = 0, i;
+	int rc;
 
 	if (!st)
 		return 0;
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		double s = mem_bm25_score(sqlite3_column_double(st, 5));
 		bool dup = false;
@@ -857,6 +859,8 @@ static size_t fts_run(struct mem_db *db, const char *match, size_t limit, struct
 				 .text_score = s });
 		added++;
 	}
+	if (rc != SQLITE_DONE)
+		log_warn("memory", "keyword search failed: %s", sqlite3_errmsg(db->db));
 	sqlite3_finalize(st);
 	return added;
 }
@@ -886,17 +890,17 @@ size_t mem_db_search_text(struct mem_db *db, const char *query, size_t limit, st
 	}
 	fts_run(db, q, limit, &v, &n, &cap);
 	free(q);
+	q = NULL;
 	/* Too few chunks hold every word: widen to any word (OpenClaw's keyword fallback). */
 	if (n < limit && (q = mem_fts_query(query, true)) && strstr(q, " OR ")) {
 		fts_run(db, q, limit, &v, &n, &cap);
 		qsort(v, n, sizeof(*v), hit_cmp);
-		if (n > limit) {
-			for (size_t i = limit; i < n; i++) {
-				free(v[i].path);
-				free(v[i].snippet);
-			}
-			n = limit;
+		for (size_t i = limit; i < n; i++) {
+			free(v[i].path);
+			free(v[i].snippet);
 		}
+		if (n > limit)
+			n = limit;
 	}
 	free(q);
 	*out = v;
