@@ -103,6 +103,7 @@ bench: $(BIN) $(BENCH_BINS)
 	@bench/startup.sh ./$(BIN)
 	@bench/ws.sh ./$(BIN) $(BUILD)/bench/wsload
 	@bench/agent.py ./$(BIN)
+	@bench/memory.py ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 #include "memory/memory.h"
 #include "net/http_client.h"
 
@@ -29,7 +30,7 @@ const char cmd_memory_usage[] =
 struct mm_opts {
 	bool json, force;
 	const char *agent, *min_score;
-	long long max_results;
+	long long max_results, repeat;
 };
 
 struct mm_run {
@@ -57,6 +58,42 @@ static void mm_print_json(const json_t *v)
 }
 
 enum { MM_STATUS, MM_INDEX, MM_SEARCH };
+
+static int mm_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * --repeat N: run the same search N more times on the warm index and print
+ * the latency of one search (sync check, query embedding, SQL, merge) to
+ * stderr, for bench/memory.py.
+ */
+static void mm_repeat(uv_loop_t *loop, struct mem_mgr *m, const struct mem_settings *s,
+		      const char *query, const struct mm_opts *o)
+{
+	size_t n = (size_t)(o->repeat > 100000 ? 100000 : o->repeat), i;
+	double *ms = xcalloc(n, sizeof(*ms));
+
+	for (i = 0; i < n; i++) {
+		struct mm_run r = { 0 };
+		uint64_t t0 = time_mono_ns();
+
+		mem_search(m, s, query, (int)o->max_results,
+			   o->min_score ? strtod(o->min_score, NULL) : NAN, NULL, mm_done, &r);
+		while (!r.done && uv_run(loop, UV_RUN_ONCE))
+			;
+		ms[i] = (double)(time_mono_ns() - t0) / 1e6;
+		json_decref(r.result);
+		free(r.err);
+	}
+	qsort(ms, n, sizeof(*ms), mm_cmp_double);
+	fprintf(stderr, "search_runs: %zu\nsearch_p50_ms: %.3f\nsearch_p99_ms: %.3f\n", n,
+		ms[n / 2], ms[(size_t)((double)(n - 1) * 0.99)]);
+	free(ms);
+}
 
 static int mm_run(struct ctx *ctx, const struct mm_opts *o, int what, const char *query)
 {
@@ -111,6 +148,8 @@ static int mm_run(struct ctx *ctx, const struct mm_opts *o, int what, const char
 			   o->min_score ? strtod(o->min_score, NULL) : NAN, NULL, mm_done, &r);
 	while (!r.done && uv_run(&loop, UV_RUN_ONCE))
 		;
+	if (what == MM_SEARCH && o->repeat > 1 && r.result)
+		mm_repeat(&loop, m, &s, query, o);
 	mem_mgr_shutdown_all(&loop);
 	http_client_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -203,6 +242,8 @@ static int mm_parse(struct ctx *ctx, int argc, char **argv, struct mm_opts *o, i
 		  "at most N results (search; default memory.search.query.maxResults, 6)" },
 		{ OPT_STR, "min-score", 0, &o->min_score, "X",
 		  "drop results scoring below X (search; default 0.35)" },
+		{ OPT_INT, "repeat", 0, &o->repeat, "N",
+		  "run the search N more times and print its latency to stderr (benchmarks)" },
 		{ OPT_END },
 	};
 
