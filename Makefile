@@ -11,7 +11,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1 libxml-2.0
+PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1 libxml-2.0 sqlite3
 VERSION := $(shell cat VERSION)
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -103,6 +103,7 @@ bench: $(BIN) $(BENCH_BINS)
 	@bench/startup.sh ./$(BIN)
 	@bench/ws.sh ./$(BIN) $(BUILD)/bench/wsload
 	@bench/agent.py ./$(BIN)
+	@bench/memory.py ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

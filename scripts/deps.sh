@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 	make gcc clang pkg-config libclang-rt-14-dev
 	libjansson-dev libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libssl-dev
-	libcurl4-openssl-dev libyaml-dev libxml2-dev
+	libcurl4-openssl-dev libyaml-dev libxml2-dev libsqlite3-dev
 	libcmocka-dev
 	python3 python3-pytest python3-pytest-timeout python3-websockets python3-cryptography
 "

@@ -8,7 +8,7 @@ set -eu
 
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 B=build-fuzz
-PKGS="jansson libuv libwebsockets libcrypto libcurl yaml-0.1 libxml-2.0"
+PKGS="jansson libuv libwebsockets libcrypto libcurl yaml-0.1 libxml-2.0 sqlite3"
 CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Isrc -DPINCER_VERSION=\"fuzz\" -DPINCER_GITREV=\"fuzz\" \
 	$(pkg-config --cflags $PKGS)"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"

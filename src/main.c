@@ -14,6 +14,8 @@ static const struct cmd commands[] = {
 	  cmd_devices_sub },
 	{ "skills", cmd_skills, "list skills and check what they need", cmd_skills_usage,
 	  cmd_skills_sub },
+	{ "memory", cmd_memory, "search and index the agents' memory files", cmd_memory_usage,
+	  cmd_memory_sub },
 	{ "config", NULL, "read, change and check the configuration", cmd_config_usage,
 	  cmd_config_sub },
 	{ "agent", cmd_agent, "send a message to an agent and stream its reply", cmd_agent_usage,

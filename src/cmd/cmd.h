@@ -41,6 +41,9 @@ extern const char cmd_devices_usage[];
 extern const struct cmd cmd_devices_sub[];
 
 int cmd_skills(int argc, char **argv, struct ctx *ctx);
+int cmd_memory(int argc, char **argv, struct ctx *ctx);
+extern const char cmd_memory_usage[];
+extern const struct cmd cmd_memory_sub[];
 extern const char cmd_skills_usage[];
 extern const struct cmd cmd_skills_sub[];
 

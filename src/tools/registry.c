@@ -23,6 +23,8 @@ extern const struct tool_def tool_web_search;
 extern const struct tool_def tool_web_fetch;
 extern const struct tool_def tool_view_image;
 extern const struct tool_def tool_gateway;
+extern const struct tool_def tool_memory_search;
+extern const struct tool_def tool_memory_get;
 
 /* session_status first: the fake model's default TOOLCALL behaviour calls the first tool. */
 /* clang-format off */
@@ -38,6 +40,8 @@ const struct tool_def *const tool_table[] = {
 	&tool_web_fetch,
 	&tool_view_image,
 	&tool_gateway,
+	&tool_memory_search,
+	&tool_memory_get,
 	NULL,
 };
 /* clang-format on */

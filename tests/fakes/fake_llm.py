@@ -9,6 +9,8 @@ It speaks, on one port:
   POST /api/chat                             Ollama chat (NDJSON or JSON)
   POST /v1beta/models/<m>:streamGenerateContent?alt=sse   Gemini (SSE)
   POST /v1beta/models/<m>:generateContent                 Gemini (JSON)
+  POST /v1/embeddings                        OpenAI embeddings (float or base64)
+  POST /v1beta/models/<m>:embedContent | :batchEmbedContents   Gemini embeddings
 
 with the wire shapes, ids, headers and error bodies of the real services,
 and records every request. Tests script its answers:
@@ -19,6 +21,13 @@ and records every request. Tests script its answers:
     fake.requests   # [{"method","path","query","headers","body"}, ...]
     fake.stop()
 
+Embeddings are deterministic: a hashed bag of words (EMBED_DIMS dims, or
+the request's `dimensions`), after a crude stem and a small synonym table
+(car/vehicle -> automobile, ...), so a query shares direction with a note
+that says the same thing in other words. `fake.embed_errors([429, ...])`
+makes the next embeddings requests fail with those statuses (a queue of its
+own, so it never takes a model turn's step).
+
 or over HTTP: POST /__fake/script (a JSON list of steps, appended),
 GET /__fake/requests, POST /__fake/reset. See README.md for the step kinds.
 
@@ -27,7 +36,12 @@ Standalone: python3 tests/fakes/fake_llm.py --port 18790   (prints the port)
 Debian's python3 standard library only.
 """
 import argparse
+import base64
 import copy
+import hashlib
+import math
+import re
+import struct
 import json
 import random
 import string
@@ -43,6 +57,36 @@ DEFAULT_USAGE = {"input": 10, "output": 7, "cacheRead": 0, "cacheWrite": 0}
 MAX_BODY = 32 << 20
 
 ALNUM = string.ascii_letters + string.digits
+
+EMBED_DIMS = 64
+# A toy "semantic" layer: words that mean the same land on the same axis.
+EMBED_SYNONYMS = {
+    "car": "automobile", "cars": "automobile", "vehicle": "automobile", "auto": "automobile",
+    "fix": "repair", "fixed": "repair", "mend": "repair",
+    "beverage": "drink", "drinks": "drink",
+    "physician": "doctor", "medic": "doctor",
+}
+
+
+def _stem(w):
+    for suf in ("ing", "ed", "es", "s"):
+        if len(w) > len(suf) + 2 and w.endswith(suf):
+            return w[:-len(suf)]
+    return w
+
+
+def fake_embedding(text, dims=EMBED_DIMS):
+    """The fake's deterministic vector for `text`: unit length, `dims` floats."""
+    v = [0.0] * dims
+    for w in re.findall(r"[a-z0-9_]+", text.lower()):
+        w = _stem(EMBED_SYNONYMS.get(w, w))
+        w = EMBED_SYNONYMS.get(w, w)
+        h = hashlib.sha256(w.encode()).digest()
+        v[int.from_bytes(h[:4], "little") % dims] += 1.0 if h[4] & 1 else -1.0
+    n = math.sqrt(sum(x * x for x in v))
+    if n == 0:
+        v[0], n = 1.0, 1.0
+    return [x / n for x in v]
 
 
 def _rand(n, alphabet=ALNUM):
@@ -416,6 +460,7 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._steps = []
         self._requests = []
+        self._embed_errors = []
         self._httpd = None
         self._thread = None
 
@@ -459,8 +504,24 @@ class FakeLLM:
             self._steps.extend(copy.deepcopy(list(steps)))
         return self
 
+    def embed_errors(self, statuses):
+        """The next embeddings requests fail with these HTTP statuses, in order."""
+        with self._lock:
+            self._embed_errors.extend(statuses)
+        return self
+
+    def _next_embed_error(self):
+        with self._lock:
+            return self._embed_errors.pop(0) if self._embed_errors else None
+
+    @property
+    def embedding_requests(self):
+        return [r for r in self.requests if r["path"].endswith(
+            ("/embeddings", ":embedContent", ":batchEmbedContents"))]
+
     def reset(self):
         with self._lock:
+            self._embed_errors.clear()
             self._steps.clear()
             self._requests.clear()
 
@@ -590,6 +651,10 @@ class _Handler(BaseHTTPRequestHandler):
             if method in ("streamGenerateContent", "generateContent"):
                 api = "gemini"
                 gemini_stream = method == "streamGenerateContent"
+            elif method in ("embedContent", "batchEmbedContents"):
+                api = "gemini-embed"
+        if path == "/v1/embeddings":
+            api = "openai-embed"
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -603,6 +668,8 @@ class _Handler(BaseHTTPRequestHandler):
         })
         if not api:
             return self._not_found()
+        if api in ("openai-embed", "gemini-embed"):
+            return self._embeddings(api, body, split, gemini_model)
         if not isinstance(body, dict):
             status, err = error_response(api, 400)
             return self._send_json(status, err)
@@ -675,6 +742,83 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.api_keys is not None and key not in self.fake.api_keys:
             return error_response(api, 401)
         return None
+
+    # ---- embeddings, as OpenAI and Gemini answer them
+    def _embeddings(self, api, body, split, gemini_model):
+        wire = "openai-chat" if api == "openai-embed" else "gemini"
+        err = self._auth_error(wire, parse_qs(split.query))
+        if err:
+            return self._send_json(*err)
+        status = self.fake._next_embed_error()
+        if status is not None:
+            st, eb = error_response(wire, status)
+            hdrs = {"retry-after": "1"} if st == 429 else None
+            return self._send_json(st, eb, hdrs)
+        if not isinstance(body, dict):
+            return self._send_json(*error_response(wire, 400))
+        if api == "gemini-embed":
+            return self._gemini_embed(body, gemini_model)
+        model, inp = body.get("model"), body.get("input")
+        if not isinstance(model, str) or not model:
+            return self._send_json(400, {"error": {
+                "message": "you must provide a model parameter",
+                "type": "invalid_request_error", "param": None, "code": None}})
+        if inp is None:
+            return self._send_json(400, {"error": {
+                "message": "'input' is a required property",
+                "type": "invalid_request_error", "param": None, "code": None}})
+        texts = [inp] if isinstance(inp, str) else inp
+        if not isinstance(texts, list) or not texts or len(texts) > 2048 or \
+                not all(isinstance(t, str) and t for t in texts):
+            return self._send_json(400, {"error": {
+                "message": "'$.input' is invalid. Please check the API reference: "
+                           "https://platform.openai.com/docs/api-reference.",
+                "type": "invalid_request_error", "param": None, "code": None}})
+        dims = body.get("dimensions") or EMBED_DIMS
+        if not isinstance(dims, int) or dims < 1 or dims > 3072:
+            return self._send_json(400, {"error": {
+                "message": "Invalid value for 'dimensions'.",
+                "type": "invalid_request_error", "param": "dimensions", "code": None}})
+        b64 = body.get("encoding_format") == "base64"
+        data = []
+        for i, t in enumerate(texts):
+            v = fake_embedding(t, dims)
+            emb = base64.b64encode(struct.pack("<%df" % dims, *v)).decode() if b64 else v
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        tokens = sum(len(t.split()) for t in texts)
+        self._send_json(200, {"object": "list", "data": data, "model": model,
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    def _gemini_embed(self, body, model):
+        dims_of = lambda r: r.get("outputDimensionality") or EMBED_DIMS  # noqa: E731
+
+        def text_of(content):
+            parts = (content or {}).get("parts") if isinstance(content, dict) else None
+            if not isinstance(parts, list) or not parts:
+                return None
+            return "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+
+        if self.path.split("?")[0].endswith(":batchEmbedContents"):
+            reqs = body.get("requests")
+            if not isinstance(reqs, list) or not reqs:
+                return self._send_json(400, {"error": {
+                    "code": 400, "message": "* BatchEmbedContentsRequest.requests: "
+                    "contents is not specified", "status": "INVALID_ARGUMENT"}})
+            out = []
+            for r in reqs:
+                t = text_of(r.get("content")) if isinstance(r, dict) else None
+                if t is None:
+                    return self._send_json(400, {"error": {
+                        "code": 400, "message": "* EmbedContentRequest.content: contents is "
+                        "not specified", "status": "INVALID_ARGUMENT"}})
+                out.append({"values": fake_embedding(t, dims_of(r))})
+            return self._send_json(200, {"embeddings": out})
+        t = text_of(body.get("content"))
+        if t is None:
+            return self._send_json(400, {"error": {
+                "code": 400, "message": "* EmbedContentRequest.content: contents is not "
+                "specified", "status": "INVALID_ARGUMENT"}})
+        self._send_json(200, {"embedding": {"values": fake_embedding(t, dims_of(body))}})
 
     # ---- one model call
     def _model_call(self, api, body, split, gemini_model, gemini_stream):
