@@ -27,6 +27,7 @@
 #include "net/http_client.h"
 #include "session/keys.h"
 #include "session/reset.h"
+#include "memory/memory.h"
 #include "session/store.h"
 
 static void lane_pump(struct lane *l);
@@ -661,6 +662,8 @@ void agent_rt_shutdown(struct agent_rt *rt)
 		lane_free(l);
 	}
 	rt->nlanes = 0;
+	/* memory indexes embed through rt->http: close them first */
+	mem_mgr_shutdown_all(rt->loop);
 	http_client_free(rt->http);
 	rt->http = NULL;
 }
