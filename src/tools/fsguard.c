@@ -348,7 +348,8 @@ static void fsjob_work(uv_work_t *req)
 {
 	struct fsjob *j = req->data;
 
-	if (!atomic_load(&j->cancelled))
+	/* No work function: the answer was decided on the loop already. */
+	if (!atomic_load(&j->cancelled) && j->work)
 		j->work(j);
 }
 

@@ -13,10 +13,13 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_read;
+extern const struct tool_def tool_write;
+extern const struct tool_def tool_edit;
+extern const struct tool_def tool_apply_patch;
 
 const struct tool_def *const tool_table[] = {
-	&tool_session_status,
-	NULL,
+	&tool_read, &tool_edit, &tool_write, &tool_apply_patch, &tool_session_status, NULL,
 };
 
 const struct tool_def *tool_find(const char *name)
