@@ -316,6 +316,7 @@ struct fsjob *fsjob_new(struct tool_call *call, size_t size, void (*work)(struct
 	return j;
 }
 
+static void fsjob_vset(struct fsjob *j, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void fsjob_vset(struct fsjob *j, const char *fmt, va_list ap)
 {
 	buf_reset(&j->text);

@@ -697,15 +697,16 @@ char *patch_apply_update(const char *src, size_t len, const struct patch_hunk *h
 			if (oc < 0 || (size_t)oc >= n_pat || k >= n_new)
 				continue;
 			changed_lines(&f, idx + old_start, (size_t)oc - old_start,
-				      c->new_lines + new_start, k - new_start, preferred,
-				      &rp->lines);
+				      c->new_lines ? c->new_lines + new_start : NULL, k - new_start,
+				      preferred, &rp->lines);
 			olines_push(&rp->lines, f.v[idx + (size_t)oc].text,
 				    f.v[idx + (size_t)oc].end);
 			old_start = (size_t)oc + 1;
 			new_start = k + 1;
 		}
-		changed_lines(&f, idx + old_start, n_pat - old_start, c->new_lines + new_start,
-			      n_new - new_start, preferred, &rp->lines);
+		changed_lines(&f, idx + old_start, n_pat - old_start,
+			      c->new_lines ? c->new_lines + new_start : NULL, n_new - new_start,
+			      preferred, &rp->lines);
 		line_index = idx + n_pat;
 	}
 	qsort(r, n_r, sizeof(*r), repl_cmp);
