@@ -13,35 +13,47 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_read;
+extern const struct tool_def tool_write;
+extern const struct tool_def tool_edit;
+extern const struct tool_def tool_apply_patch;
+extern const struct tool_def tool_web_search;
+extern const struct tool_def tool_web_fetch;
+extern const struct tool_def tool_memory_search;
+extern const struct tool_def tool_memory_get;
 extern const struct tool_def tool_sessions_list;
 extern const struct tool_def tool_sessions_history;
 extern const struct tool_def tool_sessions_send;
 extern const struct tool_def tool_sessions_spawn;
 extern const struct tool_def tool_agents_list;
 extern const struct tool_def tool_message;
-extern const struct tool_def tool_web_search;
-extern const struct tool_def tool_web_fetch;
 extern const struct tool_def tool_view_image;
 extern const struct tool_def tool_gateway;
-extern const struct tool_def tool_memory_search;
-extern const struct tool_def tool_memory_get;
 
-/* session_status first: the fake model's default TOOLCALL behaviour calls the first tool. */
+/*
+ * In the order the model sees them, as OpenClaw's catalog sections (fs, runtime, web,
+ * memory, sessions, messaging, media, automation), but session_status first: the fake
+ * model's default TOOLCALL behaviour calls the first tool.
+ */
 /* clang-format off */
 const struct tool_def *const tool_table[] = {
 	&tool_session_status,
+	&tool_read,
+	&tool_write,
+	&tool_edit,
+	&tool_apply_patch,
+	&tool_web_search,
+	&tool_web_fetch,
+	&tool_memory_search,
+	&tool_memory_get,
 	&tool_sessions_list,
 	&tool_sessions_history,
 	&tool_sessions_send,
 	&tool_sessions_spawn,
 	&tool_agents_list,
 	&tool_message,
-	&tool_web_search,
-	&tool_web_fetch,
 	&tool_view_image,
 	&tool_gateway,
-	&tool_memory_search,
-	&tool_memory_get,
 	NULL,
 };
 /* clang-format on */
