@@ -1,7 +1,8 @@
 /*
  * http.c - the plain HTTP routes beside the WebSocket on the gateway port:
- * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz) and a
- * status page at / until the Control UI takes its place.
+ * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz), and
+ * every other GET to the Control UI (ui.c), or to a small status page at
+ * / when gateway.controlUi.enabled is false.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/str.h"
 #include "core/timeutil.h"
 #include "gateway/gateway.h"
+#include "gateway/ui.h"
 
 /* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
 static void http_health(const struct http_request *req, struct http_response *res, void *arg)
@@ -100,10 +102,10 @@ static void http_format_uptime(char *out, size_t outlen, int64_t ms)
 		snprintf(out, outlen, "%lld s", (long long)s);
 }
 
-/* A plain status page; the Control UI will replace it. */
-static void http_index(const struct http_request *req, struct http_response *res, void *arg)
+/* A plain status page, for when the Control UI is turned off. */
+static void http_index(const struct http_request *req, struct http_response *res,
+		       struct gateway *gw)
 {
-	struct gateway *gw = arg;
 	struct buf *b = &res->body;
 	char uptime[48];
 
@@ -132,8 +134,8 @@ static void http_index(const struct http_request *req, struct http_response *res
 	buf_puts(b, "</td></tr>\n"
 		    "</table>\n"
 		    "<p>The WebSocket control plane listens on this same address (OpenClaw's\n"
-		    "protocol v4); the Control UI is not part of this build yet. Health\n"
-		    "probes: <a href=\"/health\">/health</a>,\n"
+		    "protocol v4); the Control UI is turned off (gateway.controlUi.enabled).\n"
+		    "Health probes: <a href=\"/health\">/health</a>,\n"
 		    "<a href=\"/readyz\">/readyz</a>.</p>\n"
 		    "</body>\n"
 		    "</html>\n");
@@ -154,12 +156,25 @@ static void http_startup(const struct http_request *req, struct http_response *r
 	http_response_header(res, "Cache-Control", "no-store");
 }
 
+/* Everything else: the Control UI, the status page, or a 404. */
+static void http_other(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (gw_ui_serve(gw, req, res))
+		return;
+	if (!strcmp(req->path, "/"))
+		http_index(req, res, gw);
+	else
+		http_response_error(res, 404, "not found");
+}
+
 const struct http_route gateway_http_routes[] = {
-	{ "GET", "/", http_index, 0 },
 	{ "GET", "/health", http_health, 0 },
 	{ "GET", "/healthz", http_health, 0 },
 	{ "GET", "/ready", http_ready, 0 },
 	{ "GET", "/readyz", http_ready, 0 },
 	{ "GET", "/startupz", http_startup, 0 },
+	{ "GET", "/*", http_other, 0 },
 	{ .path = NULL },
 };
