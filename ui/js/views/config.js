@@ -20,7 +20,7 @@ export default {
     const editor = h("textarea#config-raw", { spellcheck: "false", "aria-label": "Config file (JSON5)", "aria-describedby": "config-issues", wrap: "off" });
     const issues = h("div#config-issues", { "aria-live": "polite" });
     const applyBtn = h("button.btn.primary#config-apply", { type: "button" }, "Apply");
-    const reloadBtn = h("button.btn", { type: "button" }, "Reload");
+    const reloadBtn = h("button.btn#config-reload", { type: "button" }, "Reload");
     const modelIn = h("input#f-model", { type: "text", list: "model-list", placeholder: "provider/model", autocomplete: "off" });
     const modelList = h("datalist#model-list");
     const formMsg = h("p.muted", { "aria-live": "polite" });
