@@ -30,9 +30,12 @@ BUILD   ?= build
 BIN     ?= pincer
 
 SRCS    := $(sort $(wildcard src/*.c src/*/*.c))
-# Files compiled into the binary (scripts/embed.sh): the workspace templates.
+# Files compiled into the binary (scripts/embed.sh): the workspace templates
+# and the Control UI (ui/**, with gzip copies of its text assets).
 TEMPLATES := $(sort $(wildcard templates/*))
-GEN_OBJS  := $(BUILD)/gen/templates.o
+UI_FILES  := $(shell find ui -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+UI_DIRS   := $(shell find ui -type d 2>/dev/null)
+GEN_OBJS  := $(BUILD)/gen/templates.o $(BUILD)/gen/ui.o
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(GEN_OBJS)
 LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
@@ -63,6 +66,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 $(BUILD)/gen/templates.c: scripts/embed.sh $(TEMPLATES)
 	@mkdir -p $(dir $@)
 	scripts/embed.sh embed_templates templates > $@.tmp && mv $@.tmp $@
+
+# The folders are prerequisites too, so that a removed file rebuilds it.
+$(BUILD)/gen/ui.c: scripts/embed.sh $(UI_FILES) $(UI_DIRS)
+	@mkdir -p $(dir $@)
+	scripts/embed.sh -z embed_ui ui > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<

@@ -9,6 +9,7 @@ PACKAGES="
 	libcurl4-openssl-dev libyaml-dev libxml2-dev libsqlite3-dev
 	libcmocka-dev
 	python3 python3-pytest python3-pytest-timeout python3-websockets python3-cryptography
+	chromium
 "
 
 missing=""

@@ -21,6 +21,12 @@ struct embed_file {
 /* The workspace templates (the templates/ folder): AGENTS.md, SOUL.md, ... */
 extern const struct embed_file embed_templates[];
 
+/*
+ * The Control UI (the ui/ folder), with "<name>.gz" gzip copies of its
+ * text assets where that is smaller (src/gateway/ui.c serves them).
+ */
+extern const struct embed_file embed_ui[];
+
 /* The entry named exactly `name` in `table`, or NULL. Linear: tables are small. */
 const struct embed_file *embed_find(const struct embed_file *table, const char *name);
 

@@ -1,8 +1,9 @@
 /*
  * http.c - the plain HTTP routes beside the WebSocket on the gateway port:
- * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz) and a
- * status page at / until the Control UI takes its place; and OpenClaw's
- * POST /tools/invoke.
+ * OpenClaw's probes (/health, /healthz, /ready, /readyz, /startupz),
+ * OpenClaw's POST /tools/invoke, and every other GET to the Control UI
+ * (ui.c), or to a small status page at / when gateway.controlUi.enabled
+ * is false.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "core/str.h"
 #include "core/timeutil.h"
 #include "gateway/gateway.h"
+#include "gateway/ui.h"
 
 /* Liveness, as OpenClaw's /health and /healthz, plus version and uptime. */
 static void http_health(const struct http_request *req, struct http_response *res, void *arg)
@@ -102,10 +104,10 @@ static void http_format_uptime(char *out, size_t outlen, int64_t ms)
 		snprintf(out, outlen, "%lld s", (long long)s);
 }
 
-/* A plain status page; the Control UI will replace it. */
-static void http_index(const struct http_request *req, struct http_response *res, void *arg)
+/* A plain status page, for when the Control UI is turned off. */
+static void http_index(const struct http_request *req, struct http_response *res,
+		       struct gateway *gw)
 {
-	struct gateway *gw = arg;
 	struct buf *b = &res->body;
 	char uptime[48];
 
@@ -134,8 +136,8 @@ static void http_index(const struct http_request *req, struct http_response *res
 	buf_puts(b, "</td></tr>\n"
 		    "</table>\n"
 		    "<p>The WebSocket control plane listens on this same address (OpenClaw's\n"
-		    "protocol v4); the Control UI is not part of this build yet. Health\n"
-		    "probes: <a href=\"/health\">/health</a>,\n"
+		    "protocol v4); the Control UI is turned off (gateway.controlUi.enabled).\n"
+		    "Health probes: <a href=\"/health\">/health</a>,\n"
 		    "<a href=\"/readyz\">/readyz</a>.</p>\n"
 		    "</body>\n"
 		    "</html>\n");
@@ -230,13 +232,26 @@ static void http_tools_invoke(const struct http_request *req, struct http_respon
 	json_decref(body);
 }
 
+/* Everything else: the Control UI, the status page, or a 404. */
+static void http_other(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (gw_ui_serve(gw, req, res))
+		return;
+	if (!strcmp(req->path, "/"))
+		http_index(req, res, gw);
+	else
+		http_response_error(res, 404, "not found");
+}
+
 const struct http_route gateway_http_routes[] = {
-	{ "GET", "/", http_index, 0 },
 	{ "GET", "/health", http_health, 0 },
 	{ "GET", "/healthz", http_health, 0 },
 	{ "GET", "/ready", http_ready, 0 },
 	{ "GET", "/readyz", http_ready, 0 },
 	{ "GET", "/startupz", http_startup, 0 },
 	{ "POST", "/tools/invoke", http_tools_invoke, HTTP_TOOLS_INVOKE_MAX },
+	{ "GET", "/*", http_other, 0 },
 	{ .path = NULL },
 };

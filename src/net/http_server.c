@@ -474,6 +474,15 @@ static int http_conn_finish(struct http_conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
+/* Did the handler set a policy of its own (which then replaces the default)? */
+static bool http_response_has_csp(const struct http_response *res)
+{
+	for (size_t i = 0; i < res->nheaders; i++)
+		if (!strcmp(res->headers[i][0], "content-security-policy:"))
+			return true;
+	return false;
+}
+
 /* Write the status line and headers of c->res. Returns 0 or -1 (close). */
 static int http_conn_write_headers(struct http_conn *c, size_t content_len)
 {
@@ -487,7 +496,7 @@ static int http_conn_write_headers(struct http_conn *c, size_t content_len)
 	if (lws_add_http_common_headers(c->wsi, (unsigned)res->status, ctype,
 					(lws_filepos_t)content_len, &p, end))
 		return -1;
-	if (ctype && !strncasecmp(ctype, "text/html", 9) &&
+	if (ctype && !strncasecmp(ctype, "text/html", 9) && !http_response_has_csp(res) &&
 	    lws_add_http_header_by_name(c->wsi, (const unsigned char *)"content-security-policy:",
 					(const unsigned char *)HTML_CSP, (int)strlen(HTML_CSP), &p,
 					end))
@@ -595,6 +604,11 @@ out:
 
 /* ==== routing ==== */
 
+static bool http_method_matches(const struct http_route *r, const char *method)
+{
+	return !strcmp(r->method, method) || (!strcmp(method, "HEAD") && !strcmp(r->method, "GET"));
+}
+
 /* The route for method + path; *path_known says whether the path exists at all. */
 static const struct http_route *http_route_find(const struct http_server *s, const char *method,
 						const char *path, bool *path_known)
@@ -604,8 +618,19 @@ static const struct http_route *http_route_find(const struct http_server *s, con
 		if (strcmp(r->path, path))
 			continue;
 		*path_known = true;
-		if (!strcmp(r->method, method) ||
-		    (!strcmp(method, "HEAD") && !strcmp(r->method, "GET")))
+		if (http_method_matches(r, method))
+			return r;
+	}
+	/*
+	 * Then the prefix routes (ending in slash-star), in table order. They do not
+	 * make a path "known": another method on such a path stays a 404.
+	 */
+	for (const struct http_route *r = s->routes; r && r->path; r++) {
+		size_t n = strlen(r->path);
+
+		if (n < 2 || strcmp(r->path + n - 2, "/*") || strncmp(r->path, path, n - 1))
+			continue;
+		if (http_method_matches(r, method))
 			return r;
 	}
 	return NULL;

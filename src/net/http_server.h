@@ -29,7 +29,8 @@
  *  - every response carries X-Content-Type-Options: nosniff,
  *    X-Frame-Options: DENY, Referrer-Policy: no-referrer and
  *    Permissions-Policy; text/html responses also get
- *    Content-Security-Policy: default-src 'self'; frame-ancestors 'none'.
+ *    Content-Security-Policy: default-src 'self'; frame-ancestors 'none',
+ *    unless the handler set a Content-Security-Policy of its own.
  *  - WebSocket upgrades go to the server's http_ws_handler (below), which
  *    may refuse them; without one they get a 404. An h2c upgrade is
  *    answered as plain HTTP/1.1.
@@ -139,7 +140,13 @@ void http_deferred_send(struct http_deferred *d);
 
 struct http_route {
 	const char *method; /* "GET" also answers "HEAD" (the body is dropped) */
-	const char *path;   /* matched exactly against the request path */
+	/*
+	 * Matched exactly against the request path; a path ending in a slash
+	 * and a star ("/" "*", "/ui/" "*") is a prefix route, tried in table
+	 * order once no exact route matched, and matches every path that
+	 * starts with what comes before the star.
+	 */
+	const char *path;
 	http_handler_fn handler;
 	size_t max_body; /* request body cap for this route; 0: the server's */
 };
