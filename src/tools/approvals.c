@@ -69,7 +69,13 @@ static struct {
 	bool stopping;
 	struct exec_approval *head;
 	unsigned npending;
+	int64_t timeout_ms; /* 0: APPROVALS_TIMEOUT_MS */
 } A;
+
+void approvals_set_timeout_ms(int64_t ms)
+{
+	A.timeout_ms = ms > 0 ? ms : 0;
+}
 
 /* ==== file access ==== */
 
@@ -483,7 +489,7 @@ struct exec_approval *exec_approval_check(const struct tool_env *env,
 		json_decref(always);
 		goto out;
 	}
-	a = rec_new(NULL, APPROVALS_TIMEOUT_MS);
+	a = rec_new(NULL, A.timeout_ms ? A.timeout_ms : APPROVALS_TIMEOUT_MS);
 	a->allowed = always ? json_pack("[s,s,s]", "allow-once", "allow-always", "deny")
 			    : json_pack("[s,s]", "allow-once", "deny");
 	a->request = json_pack("{s:s, s:o, s:n, s:s, s:s, s:s, s:n, s:O, s:s, s:o, s:o, s:o}",
@@ -711,7 +717,8 @@ int approvals_request(const json_t *params, const char *requester_conn, char id[
 		snprintf(err, errlen, "command exceeds exec approval display limit");
 		return -1;
 	}
-	a = rec_new(explicit_id, timeout > 0 ? timeout : APPROVALS_TIMEOUT_MS);
+	a = rec_new(explicit_id,
+		    timeout > 0 ? timeout : (A.timeout_ms ? A.timeout_ms : APPROVALS_TIMEOUT_MS));
 	unavail = json_object_get(params, "unavailableDecisions");
 	json_array_foreach(unavail, i, v) if (str_eq(json_string_value(v), "allow-always"))
 		no_always = true;

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct tool_env;
@@ -95,9 +96,11 @@ void approvals_shutdown(void);
 char *approvals_path(void);
 
 /* Default time an operator has to answer (OpenClaw's DEFAULT_EXEC_APPROVAL_TIMEOUT_MS). */
-#define APPROVALS_TIMEOUT_MS  (30 * 60 * 1000)
+#define APPROVALS_TIMEOUT_MS (30 * 60 * 1000)
+/* Use `ms` instead of APPROVALS_TIMEOUT_MS for new approvals (0: the default); tests and embedders. */
+void approvals_set_timeout_ms(int64_t ms);
 /* How long a decided approval is still known (waitDecision, repeated resolve). */
-#define APPROVALS_GRACE_MS    (15 * 1000)
+#define APPROVALS_GRACE_MS    (5 * 60 * 1000)
 /* Pending approvals at once; more are refused (the request falls back). */
 #define APPROVALS_MAX_PENDING 256
 

@@ -478,6 +478,17 @@ void apf_normalize(json_t *doc)
 		sanitize_policy(a);
 		normalize_allowlist(a);
 	}
+	/* OpenClaw's key order: version, socket, defaults, agents, then anything else */
+	{
+		static const char *const order[] = { "version", "socket", "defaults", "agents" };
+		json_t *copy = json_copy(doc), *v;
+		json_object_clear(doc);
+		for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+			if ((v = json_object_get(copy, order[i])))
+				json_object_set(doc, order[i], v);
+		json_object_update_missing(doc, copy);
+		json_decref(copy);
+	}
 }
 
 char *apf_serialize(const json_t *doc)
