@@ -112,9 +112,12 @@ static int ap_save(struct ctx *ctx, struct ap_target *t, json_t *doc)
 		json_decref(p);
 		return r;
 	} else {
-		char *lock = xasprintf("%s.lock", t->path);
+		char *lock = xasprintf("%s.lock", t->path), *dir = fs_dirname(t->path);
 		struct apf_snapshot s;
-		int fd = fs_lock(lock, 2000), r = 0;
+		int fd, r = 0;
+		fs_mkdir_p(dir, 0700);
+		free(dir);
+		fd = fs_lock(lock, 2000);
 		free(lock);
 		if (fd < 0)
 			return cli_error("cannot lock %s: %s", t->path, strerror(errno));

@@ -106,6 +106,11 @@ static void m_approvals_set(struct gw_call *call)
 	}
 	path = approvals_path();
 	lock = xasprintf("%s.lock", path);
+	{
+		char *dir = fs_dirname(path);
+		fs_mkdir_p(dir, 0700);
+		free(dir);
+	}
 	fd = fs_lock(lock, 2000);
 	if (fd < 0) {
 		gw_call_error(call, GW_E_UNAVAILABLE, "exec approvals are locked; retry", NULL);

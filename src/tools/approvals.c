@@ -99,9 +99,12 @@ char *approvals_path(void)
 static void ap_update(bool (*fn)(json_t *doc, void *arg), void *arg)
 {
 	char *path = approvals_path(), *lock = xasprintf("%s.lock", path), err[256];
+	char *dir = fs_dirname(path);
 	struct apf_snapshot snap;
 	int fd;
 
+	fs_mkdir_p(dir, 0700);
+	free(dir);
 	fd = fs_lock(lock, 2000);
 	if (fd < 0) {
 		log_warn(AP_SUBSYS, "cannot lock %s: %s", lock, strerror(errno));
