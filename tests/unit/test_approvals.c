@@ -456,7 +456,7 @@ static void test_check_ask_resolve(void **state)
 	struct fx *f = *state;
 	struct exec_approval *a;
 	char err[256];
-	json_t *doc, *l;
+	json_t *doc, *l, *list;
 
 	mkexe(f, "rg");
 	cfg_set(f, "{\"tools\":{\"exec\":{\"security\":\"allowlist\",\"ask\":\"on-miss\"}}}");
@@ -465,8 +465,9 @@ static void test_check_ask_resolve(void **state)
 	assert_non_null(a);
 	assert_int_equal(f->answers, 0);
 	assert_int_equal(f->requested, 1);
-	assert_int_equal(json_array_size(approvals_list()), 1);
-	json_decref(approvals_list()); /* (leak-free: each call returns a new array) */
+	list = approvals_list();
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
 	assert_int_equal(approvals_resolve(f->last_id, "allow-once", "test", err, sizeof(err)),
 			 APPROVALS_OK);
 	assert_int_equal(f->answers, 1);
