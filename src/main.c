@@ -12,6 +12,8 @@ static const struct cmd commands[] = {
 	  cmd_status_usage, NULL },
 	{ "devices", NULL, "pair devices: list, approve, reject, remove", cmd_devices_usage,
 	  cmd_devices_sub },
+	{ "approvals", NULL, "exec approvals: get, set, allowlist add|remove", cmd_approvals_usage,
+	  cmd_approvals_sub },
 	{ "skills", cmd_skills, "list skills and check what they need", cmd_skills_usage,
 	  cmd_skills_sub },
 	{ "memory", cmd_memory, "search and index the agents' memory files", cmd_memory_usage,

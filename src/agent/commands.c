@@ -1,6 +1,7 @@
 /*
  * commands.c - slash commands typed into a chat: /new /reset /model /status
- * /compact /think /verbose /reasoning /stop /queue /help /context.
+ * /compact /think /verbose /reasoning /stop /queue /help /context /approve
+ * /elevated.
  *
  * They run in the session's lane like any message (so /think between two
  * messages applies to the second), and answer without the model. /stop is
@@ -17,6 +18,7 @@
 #include "core/str.h"
 #include "providers/catalog.h"
 #include "session/store.h"
+#include "tools/approvals.h"
 
 static const char help_text[] =
 	"Commands:\n"
@@ -30,6 +32,8 @@ static const char help_text[] =
 	"/compact [instructions] — summarise older history to free context\n"
 	"/context — what the system prompt holds and what it costs\n"
 	"/status — this session at a glance\n"
+	"/approve <id> allow-once|allow-always|deny — answer an exec approval\n"
+	"/elevated [on|off|ask|full] — show or set elevated mode for exec\n"
 	"/stop — stop the current run\n"
 	"/help — this list";
 
@@ -184,6 +188,102 @@ static void model_cmd(struct agent_run *run, const char *arg)
 	free(t);
 }
 
+/* ==== /approve and /elevated ==== */
+
+static const char approve_usage[] =
+	"Usage: /approve <id> <decision> (see the pending approval message for available "
+	"decisions)";
+
+/* OpenClaw's decision words. */
+static const char *approve_decision(const char *w)
+{
+	static const char *const map[][2] = {
+		{ "allow", "allow-once" },
+		{ "once", "allow-once" },
+		{ "allow-once", "allow-once" },
+		{ "allowonce", "allow-once" },
+		{ "always", "allow-always" },
+		{ "allow-always", "allow-always" },
+		{ "allowalways", "allow-always" },
+		{ "deny", "deny" },
+		{ "reject", "deny" },
+		{ "block", "deny" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcasecmp(w, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/*
+ * Resolve the approval named in "/approve …" and say how it went (a new
+ * string). Either word order works: "/approve <id> deny" or
+ * "/approve deny <id>".
+ */
+static char *approve_apply(const struct agent_run *run, const char *rest)
+{
+	char a[128] = "", b[128] = "", err[256], by[160];
+	const char *decision, *id;
+	int r;
+
+	if (sscanf(rest, "%127s %127s", a, b) < 2)
+		return xstrdup(approve_usage);
+	if ((decision = approve_decision(a)))
+		id = b;
+	else if ((decision = approve_decision(b)))
+		id = a;
+	else
+		return xstrdup(approve_usage);
+	snprintf(by, sizeof(by), "%s:%s", run->channel ? run->channel : "chat", "unknown");
+	r = approvals_resolve(id, decision, by, err, sizeof(err));
+	if (r != APPROVALS_OK)
+		return xasprintf("❌ Failed to submit approval: %s", err);
+	return xasprintf("✅ Approval %s submitted for %s.", decision, id);
+}
+
+void cmd_slash_approve_early(struct agent_run *run)
+{
+	const char *rest;
+
+	if (match(run->message, "/approve", &rest))
+		free(approve_apply(run, rest));
+}
+
+static void elevated_cmd(struct agent_run *run, const char *arg)
+{
+	static const char *const levels[] = { "off", "on", "ask", "full", NULL };
+	const struct config *cfg = rt_cfg(run->rt);
+	const char *cur = json_string_value(json_object_get(entry_of(run), "elevatedLevel"));
+	char why[512], word[32] = "", *t;
+
+	sscanf(arg, "%31s", word);
+	for (char *p = word; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (*word && !one_of(word, levels)) {
+		t = xasprintf(
+			"Unrecognized elevated level \"%s\". Valid levels: off, on, ask, full.",
+			word);
+	} else if (!elevated_allowed(cfg, run->agent_id, run->channel, NULL, why, sizeof(why))) {
+		t = xstrdup(why);
+	} else if (!*word) {
+		if (!cur)
+			cur = config_get_str(cfg, "agents.defaults.elevatedDefault");
+		t = xasprintf("Current elevated level: %s.\nOptions: on, off, ask, full.\n"
+			      "⚙️ Runtime is direct; sandboxing does not apply.",
+			      cur ? cur : "off");
+	} else {
+		set_field(run, "elevatedLevel", word);
+		t = xstrdup(!strcmp(word, "off") ? "⚙️ Elevated mode disabled."
+			    : !strcmp(word, "full")
+				    ? "⚙️ Elevated mode set to full (auto-approve)."
+				    : "⚙️ Elevated mode set to ask (approvals may "
+				      "still apply).");
+	}
+	run_reply(run, t);
+	free(t);
+}
+
 bool cmd_slash_handle(struct agent_run *run)
 {
 	static const char *const thinking[] = { "off",  "minimal", "low", "medium",
@@ -261,6 +361,16 @@ bool cmd_slash_handle(struct agent_run *run)
 			  config_get_str(rt_cfg(run->rt), "messages.queue.mode")
 				  ? config_get_str(rt_cfg(run->rt), "messages.queue.mode")
 				  : "collect");
+		return true;
+	}
+	if (match(msg, "/approve", &rest)) {
+		char *t = approve_apply(run, rest);
+		run_reply(run, t);
+		free(t);
+		return true;
+	}
+	if (match(msg, "/elevated", &rest) || match(msg, "/elev", &rest)) {
+		elevated_cmd(run, rest);
 		return true;
 	}
 	if (match(msg, "/compact", &rest)) {

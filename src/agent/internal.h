@@ -255,6 +255,8 @@ json_t *ev_text_message(const char *text, int64_t ts);
 bool cmd_slash_handle(struct agent_run *run);
 /* The text of /help. */
 const char *cmd_slash_help(void);
+/* "/approve …" arriving while its session's lane is busy: resolve now (the reply comes in turn). */
+void cmd_slash_approve_early(struct agent_run *run);
 
 /* compact.c */
 /* Summarise older history of the run's lane transcript; calls run_compacted(run, ok). */

@@ -841,6 +841,15 @@ int agent_rt_submit(struct agent_rt *rt, const struct agent_submit *s, char run_
 	if (is_command(run->message, "/stop") && l->active) {
 		agent_rt_abort(rt, run->session_key, NULL, true, "stop");
 	}
+	/*
+	 * /approve settles at once: the run waiting for the approval holds the
+	 * lane. Its reply still comes in turn, as a follow-up of its own.
+	 */
+	if (is_command(run->message, "/approve") && l->active) {
+		cmd_slash_approve_early(run);
+		free(run->queue_mode);
+		run->queue_mode = xstrdup("followup");
+	}
 	if (!l->active && !l->q_head) {
 		lane_start_run(l, run);
 		return 0;

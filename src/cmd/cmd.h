@@ -37,6 +37,9 @@ extern const char cmd_health_usage[];
 int cmd_status(int argc, char **argv, struct ctx *ctx);
 extern const char cmd_status_usage[];
 
+extern const char cmd_approvals_usage[];
+extern const struct cmd cmd_approvals_sub[];
+
 extern const char cmd_devices_usage[];
 extern const struct cmd cmd_devices_sub[];
 

@@ -41,4 +41,8 @@ void gw_calls_detach(struct gw_conn *c);
 /* A `cancel` frame for `id`. */
 void gw_calls_cancel(struct gw_conn *c, const char *id);
 
+/* m_approvals.c: give the approvals service its broadcast hook; stop it at shutdown. */
+void gw_approvals_start(struct gateway *gw);
+void gw_approvals_stop(struct gateway *gw);
+
 #endif

@@ -16,6 +16,7 @@ static const struct gw_method *const gw_families[] = {
 	gw_methods_config,
 	gw_methods_devices,
 	gw_methods_agent,
+	gw_methods_approvals,
 };
 
 /*
@@ -34,6 +35,8 @@ static const char *const gw_events[] = {
 	"agent",
 	"chat",
 	"sessions.changed",
+	"exec.approval.requested",
+	"exec.approval.resolved",
 };
 
 const struct gw_method *gw_method_find(const char *name)

@@ -474,6 +474,7 @@ struct gateway *gateway_new(uv_loop_t *loop, struct config *cfg, const struct pa
 		struct agent_hooks hooks = { .emit = gw_agent_emit, .arg = gw };
 		gw->agents = agent_rt_new(loop, (struct config *const *)&gw->cfg, paths, &hooks);
 	}
+	gw_approvals_start(gw);
 	return gw;
 }
 
@@ -500,6 +501,7 @@ void gateway_shutdown(struct gateway *gw, const char *reason, int64_t restart_ms
 		json_object_set_new(payload, "restartExpectedMs", json_integer(restart_ms));
 	/* runs end first, so their clients see them end before the shutdown */
 	agent_rt_shutdown(gw->agents);
+	gw_approvals_stop(gw);
 	gateway_broadcast(gw, "shutdown", payload, false);
 	for (c = gw->conns; c; c = next) {
 		next = c->next;
