@@ -13,8 +13,12 @@
 #include "tools/tool.h"
 
 extern const struct tool_def tool_session_status;
+extern const struct tool_def tool_exec;
+extern const struct tool_def tool_process;
 
 const struct tool_def *const tool_table[] = {
+	&tool_exec,
+	&tool_process,
 	&tool_session_status,
 	NULL,
 };
