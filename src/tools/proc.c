@@ -545,6 +545,20 @@ static void io_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct proc *p = s->data;
 
 	if (n > 0) {
+		if (p->pty) {
+			/* the last of ESC[?1h / ESC[?1l in this chunk decides */
+			const char *h = memmem(b->base, (size_t)n, "\x1b[?1h", 5);
+			const char *l = memmem(b->base, (size_t)n, "\x1b[?1l", 5);
+			const char *q;
+			while (h &&
+			       (q = memmem(h + 1, (size_t)(b->base + n - h - 1), "\x1b[?1h", 5)))
+				h = q;
+			while (l &&
+			       (q = memmem(l + 1, (size_t)(b->base + n - l - 1), "\x1b[?1l", 5)))
+				l = q;
+			if (h || l)
+				p->app_cursor = h && (!l || h > l);
+		}
 		proc_out_append(&p->out, b->base, (size_t)n);
 		p->last_output_at = time_now_ms();
 		return;

@@ -95,6 +95,7 @@ struct proc {
 	bool notify_on_exit;     /* announce the end to session_key */
 	bool terminal_seen;      /* a poll saw the end: no announcement needed */
 	bool stdin_open;
+	bool app_cursor; /* the program asked for application cursor keys (DECCKM, ESC[?1h) */
 	struct proc_out out;
 	uint64_t poll_pos;  /* output offset the last poll delivered up to */
 	size_t pending_max; /* bytes one poll delivers */
