@@ -922,7 +922,22 @@ fail:
 
 void proc_background(struct proc *p)
 {
+	struct proc_priv *pv = p->priv;
+
 	p->backgrounded = true;
+	/*
+	 * Nobody waits on a background run: it must not hold the loop open
+	 * when the daemon stops (the atexit hook kills its group then).
+	 */
+	uv_unref((uv_handle_t *)&pv->io);
+	if (pv->in_open)
+		uv_unref((uv_handle_t *)&pv->in);
+	if (pv->exitw_open)
+		uv_unref((uv_handle_t *)&pv->exitw);
+	if (pv->reap_open)
+		uv_unref((uv_handle_t *)&pv->reap_timer);
+	uv_unref((uv_handle_t *)&pv->timeout);
+	uv_unref((uv_handle_t *)&pv->kill_timer);
 }
 
 void proc_detach(struct proc *p)

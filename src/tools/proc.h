@@ -112,7 +112,11 @@ struct proc {
  */
 struct proc *proc_spawn(uv_loop_t *loop, const struct proc_spec *spec, char *err, size_t errlen);
 
-/* Keep the run reachable through `process` past its exec call. */
+/*
+ * Keep the run reachable through `process` past its exec call. Its handles
+ * stop holding the loop open: a stopping daemon does not wait for it, and
+ * proc_kill_all (atexit) kills its group.
+ */
 void proc_background(struct proc *p);
 
 /*

@@ -340,3 +340,16 @@ def test_pty(penv, gateway, fake):
             seen += proc_turn(c, fake, {"action": "poll", "sessionId": sid,
                                         "timeout": 2000})["text"]
         assert "got:abc" in seen and "second:line2" in seen
+
+
+def test_gateway_exit_kills_background_groups(penv, gateway, fake):
+    ws = config(penv, fake, top=TOOLS)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        r = exec_turn(c, fake, {"command": "echo $$ > pg; (sleep 1000 & echo $! > gc; wait) & "
+                                           "sleep 1000", "background": True})
+        session_of(r["text"])
+        pg = int(wait_file(ws / "pg"))
+        gc = int(wait_file(ws / "gc"))
+    assert g.stop() == 0
+    assert wait_until(lambda: not group_members(pg) and not alive(gc), 5)
