@@ -177,10 +177,20 @@ static struct proc *start(uv_loop_t *loop, const char *cmd, bool pty, bool in, i
 	return p;
 }
 
+static void tick(uv_timer_t *t)
+{
+}
+
 static void run_until_done(uv_loop_t *loop, struct result *r)
 {
+	uv_timer_t keep;
+
+	/* background runs do not hold the loop open (as in the daemon, something else must) */
+	uv_timer_init(loop, &keep);
+	uv_timer_start(&keep, tick, 10, 10);
 	while (!r->done)
 		uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&keep, NULL);
 	/* let the closed handles go */
 	uv_run(loop, UV_RUN_NOWAIT);
 	uv_run(loop, UV_RUN_NOWAIT);
