@@ -480,6 +480,19 @@ static void job_yield(uv_timer_t *t)
 	free(text);
 }
 
+/* OpenClaw's env knobs for the output caps, clamped as it clamps them. */
+static size_t env_cap(const char *name, const char *legacy, size_t dflt)
+{
+	const char *v = getenv(name);
+	long long n;
+
+	if ((!v || !*v) && legacy)
+		v = getenv(legacy);
+	if (!v || str_to_ll(v, &n) < 0)
+		return dflt;
+	return (size_t)(n < 1000 ? 1000 : n > 200000 ? 200000 : n);
+}
+
 static void job_spawn(struct exec_job *job)
 {
 	struct proc_spec spec = {
@@ -489,6 +502,10 @@ static void job_spawn(struct exec_job *job)
 		.pty = job->pty,
 		.stdin_pipe = job->background || job->pty,
 		.timeout_ms = job->timeout_ms,
+		.max_output = env_cap("OPENCLAW_BASH_MAX_OUTPUT_CHARS", "PI_BASH_MAX_OUTPUT_CHARS",
+				      PROC_DEFAULT_MAX_OUTPUT),
+		.pending_max = env_cap("OPENCLAW_BASH_PENDING_MAX_OUTPUT_CHARS", NULL,
+				       PROC_DEFAULT_PENDING_MAX),
 		.cleanup_ms = job->cleanup_ms,
 		.agent_id = job->agent_id,
 		.session_key = job->session_key,

@@ -810,7 +810,7 @@ struct proc *proc_spawn(uv_loop_t *loop, const struct proc_spec *spec, char *err
 	p->cleanup_ms = spec->cleanup_ms > 0 ? spec->cleanup_ms : PROC_DEFAULT_CLEANUP_MS;
 	p->exit_code = -1;
 	p->stdin_open = spec->pty || spec->stdin_pipe;
-	p->pending_max = PROC_DEFAULT_PENDING_MAX;
+	p->pending_max = spec->pending_max ? spec->pending_max : PROC_DEFAULT_PENDING_MAX;
 	p->on_exit = spec->on_exit;
 	p->arg = spec->arg;
 	proc_out_init(&p->out, spec->max_output ? spec->max_output : PROC_DEFAULT_MAX_OUTPUT);

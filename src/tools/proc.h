@@ -71,6 +71,7 @@ struct proc_spec {
 	bool stdin_pipe;    /* writable stdin (process write); else /dev/null */
 	int64_t timeout_ms; /* 0: none */
 	size_t max_output;  /* 0: PROC_DEFAULT_MAX_OUTPUT */
+	size_t pending_max; /* bytes one result/poll hands the model; 0: PROC_DEFAULT_PENDING_MAX */
 	int64_t cleanup_ms; /* finished background runs kept this long; 0: the default */
 	const char *agent_id;
 	const char *session_key; /* where completion is announced; may be NULL */

@@ -17,9 +17,9 @@ extern const struct tool_def tool_exec;
 extern const struct tool_def tool_process;
 
 const struct tool_def *const tool_table[] = {
+	&tool_session_status,
 	&tool_exec,
 	&tool_process,
-	&tool_session_status,
 	NULL,
 };
 
