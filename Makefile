@@ -5,7 +5,7 @@
 #   make test       install deps, build, run every test (unit + end-to-end)
 #   make asan       ASan + UBSan build, then the whole test suite against it
 #   make fuzz       build the libFuzzer targets and run each briefly
-#   make bench      start-up, memory and WebSocket figures (bench/*.sh)
+#   make bench      start-up, memory, WebSocket, agent-turn and exec figures (bench/*)
 #   make install    PREFIX=/usr/local: binary, man page, bash completion
 #   make format     clang-format every source file in place
 
@@ -112,6 +112,7 @@ bench: $(BIN) $(BENCH_BINS)
 	@bench/ws.sh ./$(BIN) $(BUILD)/bench/wsload
 	@bench/agent.py ./$(BIN)
 	@bench/memory.py ./$(BIN)
+	@bench/exec.py ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -33,6 +33,7 @@
 #include "core/str.h"
 #include "core/timeutil.h"
 #include "gateway/gateway.h"
+#include "tools/proc.h"
 #include "net/http_server.h"
 
 #define SUBSYS "gateway"
@@ -726,6 +727,8 @@ out_cfg:
 	}
 	schema_release();
 	if (d.restarting && r == 0) {
+		/* exec skips atexit: background commands must not outlive this process image */
+		proc_kill_all();
 		gateway_reexec(&d);
 		r = 1; /* only reached when the exec failed */
 	}

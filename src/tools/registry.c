@@ -17,6 +17,8 @@ extern const struct tool_def tool_read;
 extern const struct tool_def tool_write;
 extern const struct tool_def tool_edit;
 extern const struct tool_def tool_apply_patch;
+extern const struct tool_def tool_exec;
+extern const struct tool_def tool_process;
 extern const struct tool_def tool_web_search;
 extern const struct tool_def tool_web_fetch;
 extern const struct tool_def tool_memory_search;
@@ -42,6 +44,8 @@ const struct tool_def *const tool_table[] = {
 	&tool_write,
 	&tool_edit,
 	&tool_apply_patch,
+	&tool_exec,
+	&tool_process,
 	&tool_web_search,
 	&tool_web_fetch,
 	&tool_memory_search,
