@@ -123,3 +123,31 @@ void buf_truncate(struct buf *b, size_t len)
 	b->len = len;
 	b->p[len] = '\0';
 }
+
+int buf_put_escaped(struct buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && rc == 0; s++) {
+		switch (*s) {
+		case '&':
+			rc = buf_puts(b, "&amp;");
+			break;
+		case '<':
+			rc = buf_puts(b, "&lt;");
+			break;
+		case '>':
+			rc = buf_puts(b, "&gt;");
+			break;
+		case '"':
+			rc = buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			rc = buf_puts(b, "&apos;");
+			break;
+		default:
+			rc = buf_putc(b, *s);
+		}
+	}
+	return rc;
+}

@@ -46,6 +46,8 @@ char *buf_detach(struct buf *b, size_t *len);
 int buf_append(struct buf *b, const void *data, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
+/* `s` escaped for HTML text and attribute values, and for XML (& < > " '). */
+int buf_put_escaped(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 

@@ -30,7 +30,7 @@ static void http_health(const struct http_request *req, struct http_response *re
 }
 
 /* Does the request carry the gateway token or password as a bearer credential? */
-static bool http_authorized(const struct gateway *gw, const struct http_request *req)
+bool gw_http_bearer_ok(const struct gateway *gw, const struct http_request *req)
 {
 	const char *h = http_request_header(req, "Authorization");
 	const char *cred;
@@ -51,7 +51,7 @@ static void http_ready(const struct http_request *req, struct http_response *res
 	bool ready = !gw->stopping;
 	json_t *o;
 
-	if (req->peer_loopback || http_authorized(gw, req)) {
+	if (req->peer_loopback || gw_http_bearer_ok(gw, req)) {
 		o = json_pack("{s:b, s:[], s:I}", "ready", ready, "failing", "uptimeMs",
 			      (json_int_t)gateway_uptime_ms(gw));
 		if (!ready)
@@ -62,31 +62,6 @@ static void http_ready(const struct http_request *req, struct http_response *res
 	}
 	http_response_json(res, ready ? 200 : 503, o);
 	http_response_header(res, "Cache-Control", "no-store");
-}
-
-static void http_html_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
 }
 
 /* "3 s", "2 min 5 s", "4 h 12 min", "3 d 2 h". */
@@ -130,7 +105,7 @@ static void http_index(const struct http_request *req, struct http_response *res
 	buf_puts(b, "<tr><th align=\"left\">state directory</th><td>");
 	/* The path names the user's home: only local clients get to see it. */
 	if (req->peer_loopback)
-		http_html_escape(b, gw->paths->state_dir);
+		buf_put_escaped(b, gw->paths->state_dir);
 	else
 		buf_puts(b, "(shown to local clients only)");
 	buf_puts(b, "</td></tr>\n"
@@ -200,7 +175,7 @@ static void http_tools_invoke(const struct http_request *req, struct http_respon
 					     "too many failed attempts"));
 		return;
 	}
-	if (gw->auth.mode != GW_AUTH_NONE && !http_authorized(gw, req)) {
+	if (gw->auth.mode != GW_AUTH_NONE && !gw_http_bearer_ok(gw, req)) {
 		gw_auth_failed(&gw->auth, req->peer, req->peer_loopback, now);
 		http_response_header(res, "WWW-Authenticate", "Bearer");
 		http_response_json(res, 401,

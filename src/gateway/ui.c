@@ -202,35 +202,7 @@ static bool ui_cache_headers(const struct http_request *req, struct http_respons
 /* The gateway credential as a bearer token? (as http.c asks it of /ready) */
 static bool ui_authorized(const struct gateway *gw, const struct http_request *req)
 {
-	const char *h = http_request_header(req, "Authorization");
-
-	if (gw->auth.mode == GW_AUTH_NONE || req->peer_loopback)
-		return true;
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return false;
-	return gw_auth_token_ok(&gw->auth, h + 7) || gw_auth_password_ok(&gw->auth, h + 7);
-}
-
-static void ui_html_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
+	return gw->auth.mode == GW_AUTH_NONE || req->peer_loopback || gw_http_bearer_ok(gw, req);
 }
 
 /* Standard base64 with padding (CSP hash sources use it, not base64url). */
@@ -460,10 +432,10 @@ static void ui_embedded_index(const struct http_request *req, struct http_respon
 		}
 		buf_append(&out, p, (size_t)(t - p));
 		if (!strncmp(t, "{{base}}", 8)) {
-			ui_html_escape(&out, base);
+			buf_put_escaped(&out, base);
 			p = t + 8;
 		} else if (!strncmp(t, "{{assets}}", 10)) {
-			ui_html_escape(&out, base);
+			buf_put_escaped(&out, base);
 			buf_printf(&out, "/_/%s", ui_build);
 			p = t + 10;
 		} else {
@@ -653,12 +625,12 @@ static void ui_root_index(const struct http_request *req, struct http_response *
 			size_t attr = p[0] == 's' ? 5 : 6; /* `src="` or `href="` */
 
 			buf_append(&out, p, attr);
-			ui_html_escape(&out, base);
+			buf_put_escaped(&out, base);
 			buf_puts(&out, "/assets/");
 			p += attr + 9;
 		} else if (!stamped && !strncasecmp(p, "<html", 5) && strchr(" \t\n>", p[5])) {
 			buf_puts(&out, "<html data-openclaw-control-ui-base-path=\"");
-			ui_html_escape(&out, base);
+			buf_put_escaped(&out, base);
 			buf_puts(&out, "\"");
 			p += 5;
 			stamped = true;

@@ -51,4 +51,7 @@ bool gw_ui_serve(struct gateway *gw, const struct http_request *req, struct http
 /* The embedded UI's build id (12 hex digits), the path segment of its assets. */
 const char *gw_ui_build_id(void);
 
+/* Does the request carry the gateway token or password as a bearer credential? (http.c) */
+bool gw_http_bearer_ok(const struct gateway *gw, const struct http_request *req);
+
 #endif

@@ -1094,31 +1094,6 @@ bool skill_model_visible(const struct skill *s)
 
 /* ==== prompt ==== */
 
-static void sk_xml(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&apos;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
 /* UTF-16 code units of a UTF-8 string: the unit OpenClaw's limits count in. */
 static size_t sk_u16len(const char *s, size_t n)
 {
@@ -1159,11 +1134,11 @@ char *skills_prompt_block(const struct skill_set *set, json_t **entries)
 			continue;
 		buf_reset(&blk);
 		buf_puts(&blk, "\n  <skill>\n    <name>");
-		sk_xml(&blk, s->name);
+		buf_put_escaped(&blk, s->name);
 		buf_puts(&blk, "</name>\n    <description>");
-		sk_xml(&blk, s->description);
+		buf_put_escaped(&blk, s->description);
 		buf_puts(&blk, "</description>\n    <location>");
-		sk_xml(&blk, s->location);
+		buf_put_escaped(&blk, s->location);
 		buf_puts(&blk, "</location>\n  </skill>");
 		/* Room for the closing tag and a truncation note (~120 chars). */
 		if (sk_u16len(b.p, b.len) + sk_u16len(blk.p, blk.len) + 140 >
