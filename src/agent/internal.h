@@ -150,8 +150,8 @@ struct agent_run {
 	json_t *steer;    /* user messages to inject at the next tool boundary */
 	json_t *successful_tools;
 	struct tool_policy *policy; /* what this run's model may call */
-	struct tool_loop loop;       /* recent calls, for tools.loopDetection */
-	char *loop_stop;             /* set: a critical loop; the run ends after this round */
+	struct tool_loop loop;      /* recent calls, for tools.loopDetection */
+	char *loop_stop;            /* set: a critical loop; the run ends after this round */
 	/* outcome */
 	json_t *usage; /* summed over the run */
 	json_t *last_usage;

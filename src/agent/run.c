@@ -676,8 +676,9 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 		}
 		{
 			char msg[400];
-			enum loop_level lv = tool_loop_check(&run->loop, cfg, run->agent_id,
-							     c->def->name, c->args, msg, sizeof(msg));
+			enum loop_level lv =
+				tool_loop_check(&run->loop, cfg, run->agent_id, c->def->name,
+						c->args, msg, sizeof(msg));
 			if (lv == LOOP_CRITICAL) {
 				if (!run->loop_stop)
 					run->loop_stop = xstrdup(msg);

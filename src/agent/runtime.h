@@ -168,10 +168,9 @@ struct agent_tool_invoke {
 void agent_rt_invoke_tool(struct agent_rt *rt, const struct agent_tool_invoke *iv);
 
 /* The tools.catalog / tools.effective results. New, or NULL with err. */
-json_t *agent_rt_tools_catalog(struct agent_rt *rt, const char *agent_id, char *err,
-			       size_t errlen);
-json_t *agent_rt_tools_effective(struct agent_rt *rt, const char *agent_id,
-				 const char *session_key, char *err, size_t errlen);
+json_t *agent_rt_tools_catalog(struct agent_rt *rt, const char *agent_id, char *err, size_t errlen);
+json_t *agent_rt_tools_effective(struct agent_rt *rt, const char *agent_id, const char *session_key,
+				 char *err, size_t errlen);
 
 /* Counters for health/status and bench: runs active/queued, turns done. */
 json_t *agent_rt_stats(struct agent_rt *rt);

@@ -63,7 +63,7 @@ struct http_xfer {
 	char *body;
 	int (*guard)(void *arg, const struct sockaddr *sa, char *why, size_t whylen);
 	void *guard_arg;
-	bool blocked;       /* the guard refused an address */
+	bool blocked; /* the guard refused an address */
 	char block_why[256];
 	struct http_callbacks cb;
 	void *ud;
