@@ -17,13 +17,10 @@
  * in turn (in the order given); a failure of any one fails the call with a
  * message naming it.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -46,6 +43,7 @@
 #include "providers/catalog.h"
 #include "providers/provider.h"
 #include "tools/tool.h"
+#include "tools/web.h"
 
 #define IMG_SUBSYS           "tools"
 #define IMG_DEFAULT_PROMPT   "Describe the image."
@@ -60,7 +58,7 @@
 #define IMG_MODEL_MAX_TOKENS 4096
 #define IMG_MAX_URL          8192
 
-enum img_phase { IMG_IDLE, IMG_READING, IMG_RESOLVING, IMG_FETCHING, IMG_CALLING };
+enum img_phase { IMG_IDLE, IMG_READING, IMG_FETCHING, IMG_CALLING };
 
 struct img_job {
 	struct tool_call *call; /* NULL once answered: the engine may free it then */
@@ -69,7 +67,7 @@ struct img_job {
 	struct auth_store *auth;
 	char *workspace;
 	bool workspace_only;
-	bool allow_private;
+	struct web_ssrf ssrf; /* the fetch SSRF policy, copied at the start */
 	size_t max_bytes;
 	char *prompt;
 	json_t *refs;   /* the image references, in order */
@@ -90,9 +88,9 @@ struct img_job {
 	unsigned char *w_data; /* out */
 	size_t w_len;          /* out */
 	/* a fetch */
-	uv_getaddrinfo_t gai;
 	char *url;
 	char host[256];
+	bool host_allowlisted; /* tools.web.fetch.ssrfPolicy.allowedHostnames names it */
 	int redirects;
 	struct http_xfer *xfer;
 	struct buf body;
@@ -132,6 +130,7 @@ static void img_free(struct img_job *j)
 	free(j->url);
 	free(j->workspace);
 	free(j->prompt);
+	web_ssrf_release(&j->ssrf);
 	free(j);
 }
 
@@ -171,13 +170,9 @@ static void img_cancel(struct tool_call *call)
 	img_answer(j, json_pack("[{s:s, s:s}]", "type", "text", "text", "view_image aborted"),
 		   true);
 	j->cancelled = true;
-	/* A thread-pool read or a name lookup cannot be taken back: their callbacks free the job. */
+	/* A thread-pool read cannot be taken back: its callback frees the job. */
 	if (j->phase == IMG_READING) {
 		uv_cancel((uv_req_t *)&j->work);
-		return;
-	}
-	if (j->phase == IMG_RESOLVING) {
-		uv_cancel((uv_req_t *)&j->gai);
 		return;
 	}
 	img_free(j);
@@ -430,47 +425,6 @@ static void img_load_file(struct img_job *j, const char *ref)
 
 /* ==== remote images ==== */
 
-/*
- * Addresses a fetch must not reach unless the operator allows private
- * networks: loopback, RFC 1918, CGNAT, link-local (cloud metadata),
- * benchmark, multicast, reserved, and the IPv6 equivalents, with
- * IPv4-mapped and NAT64 forms judged by their IPv4 part.
- */
-static bool img_v4_private(const unsigned char *a)
-{
-	return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-	       (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-	       (a[0] == 192 && a[1] == 168) || (a[0] == 192 && a[1] == 0 && a[2] == 0) ||
-	       (a[0] == 198 && (a[1] & 0xfe) == 18) || a[0] >= 224;
-}
-
-static bool img_addr_private(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return img_v4_private(
-			(const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
-	if (sa->sa_family == AF_INET6) {
-		const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		static const unsigned char mapped[12] = {
-			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-		};
-		static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
-		static const unsigned char zero[15] = { 0 };
-
-		if (!memcmp(a, mapped, 12) || !memcmp(a, nat64, 12))
-			return img_v4_private(a + 12);
-		if (!memcmp(a, zero, 15) && (a[15] == 0 || a[15] == 1))
-			return true; /* :: and ::1 */
-		if ((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
-		    a[0] == 0xff)
-			return true; /* ULA, link-local, multicast */
-		if (!memcmp(a, zero, 12))
-			return img_v4_private(a + 12); /* IPv4-compatible (deprecated) */
-		return false;
-	}
-	return true;
-}
-
 /* Host of an http(s) URL into `host` (brackets of an IPv6 literal removed). 0 or -1. */
 static int img_url_host(const char *url, char *host, size_t hostlen)
 {
@@ -503,60 +457,27 @@ static int img_url_host(const char *url, char *host, size_t hostlen)
 
 static void img_fetch_start(struct img_job *j);
 
-static void img_gai_done(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-	struct img_job *j = req->data;
-	struct addrinfo *ai;
-	bool priv = false;
-
-	j->phase = IMG_IDLE;
-	if (j->cancelled || status == UV_EAI_CANCELED) {
-		uv_freeaddrinfo(res);
-		img_free(j);
-		return;
-	}
-	if (status < 0) {
-		uv_freeaddrinfo(res);
-		img_fail(j, "fetch failed: %s: cannot resolve %s (%s)", j->url, j->host,
-			 uv_strerror(status));
-		return;
-	}
-	for (ai = res; ai; ai = ai->ai_next)
-		if (img_addr_private(ai->ai_addr))
-			priv = true;
-	uv_freeaddrinfo(res);
-	if (priv && !j->allow_private) {
-		img_fail(j,
-			 "fetch refused: %s resolves to a private or internal address (set "
-			 "tools.web.fetch.ssrfPolicy.dangerouslyAllowPrivateNetwork to allow)",
-			 j->host);
-		return;
-	}
-	img_fetch_start(j);
-}
-
 /*
- * Check the host of j->url, then fetch it.
- * TODO(ssrf): the shared guard (src/net/ssrf.h) also pins the connection to
- * the addresses checked here; until it is wired in, a name that changes its
- * answer between this lookup and curl's own is not caught.
+ * Check the host of j->url by name (the shared SSRF guard, src/net/ssrf.h),
+ * then fetch it; the guard checks every address curl connects to again, on
+ * every redirect hop, so a name that changes its answer is caught too.
  */
 static void img_resolve(struct img_job *j)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	int r;
+	char why[256];
+	int h;
 
 	if (img_url_host(j->url, j->host, sizeof(j->host)) < 0) {
 		img_fail(j, "fetch failed: bad URL %s", j->url);
 		return;
 	}
-	j->gai.data = j;
-	j->phase = IMG_RESOLVING;
-	r = uv_getaddrinfo(j->loop, &j->gai, img_gai_done, j->host, NULL, &hints);
-	if (r < 0) {
-		j->phase = IMG_IDLE;
-		img_fail(j, "fetch failed: cannot resolve %s (%s)", j->host, uv_strerror(r));
+	h = ssrf_check_host(&j->ssrf.pol, j->host, why, sizeof(why));
+	if (h < 0) {
+		img_fail(j, "fetch refused (SSRF guard, private or internal address): %s", why);
+		return;
 	}
+	j->host_allowlisted = h == 1;
+	img_fetch_start(j);
 }
 
 static int img_on_data(void *ud, struct http_xfer *x, const char *data, size_t len)
@@ -582,6 +503,11 @@ static void img_on_done(void *ud, struct http_xfer *x, int result, const char *e
 	if (result == HTTP_E_TOO_BIG || result == HTTP_E_CALLBACK) {
 		img_fail(j, "image too large: %s is over %zu bytes (maxBytesMb raises the limit)",
 			 j->url, j->max_bytes);
+		return;
+	}
+	if (result == HTTP_E_BLOCKED) {
+		img_fail(j, "fetch refused (SSRF guard, private or internal address): %s: %s",
+			 j->url, errmsg);
 		return;
 	}
 	if (result != HTTP_OK) {
@@ -646,6 +572,10 @@ static void img_fetch_start(struct img_job *j)
 		.total_timeout_ms = IMG_FETCH_TIMEOUT_MS,
 		/* room for a redirect's or error's body too; the image itself is capped in on_data */
 		.max_response_bytes = j->max_bytes + 1,
+		/* allowlisted names skip the address checks, as in web_fetch */
+		.guard = j->host_allowlisted || j->ssrf.pol.allow_private ? NULL : web_ssrf_guard,
+		.guard_arg = &j->ssrf,
+		.resolve = web_test_resolve(),
 	};
 
 	if (j->body_init)
@@ -892,16 +822,6 @@ static bool img_session_vision(const struct tool_call *call)
 	return yes;
 }
 
-/* The tool's own config keys, copied now: a reload may replace the config meanwhile. */
-static bool img_allow_private(const struct config *cfg)
-{
-	json_t *v = config_get(cfg, "tools.web.fetch.ssrfPolicy.dangerouslyAllowPrivateNetwork");
-
-	if (json_is_true(v))
-		return true;
-	return json_is_true(config_get(cfg, "tools.web.fetch.allowPrivate"));
-}
-
 static void img_add_ref(json_t *refs, const json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -995,7 +915,7 @@ static void t_view_image(struct tool_call *call)
 	j->auth = ag->auth;
 	j->workspace = call->env.workspace ? xstrdup(call->env.workspace) : NULL;
 	j->workspace_only = config_get_bool(cfg, "tools.fs.workspaceOnly");
-	j->allow_private = img_allow_private(cfg);
+	web_ssrf_load(cfg, &j->ssrf); /* copied now: a reload may replace the config */
 	j->max_bytes = mb * 1024 * 1024 >= IMG_HARD_MAX_BYTES ? IMG_HARD_MAX_BYTES
 							      : (size_t)(mb * 1024 * 1024);
 	if (!j->max_bytes)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "agent/internal.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/id.h"
 #include "core/mem.h"
@@ -246,4 +247,61 @@ const char *const *web_test_resolve(void)
 		list[n++] = xstrdup(tok);
 	free(copy);
 	return (const char *const *)list;
+}
+
+/* ==== the SSRF policy ==== */
+
+static char **cfg_strings(const struct config *cfg, const char *path)
+{
+	json_t *v = config_get(cfg, path), *e;
+	char **out;
+	size_t i, n = 0;
+
+	if (!json_is_array(v))
+		return NULL;
+	out = xcalloc(json_array_size(v) + 1, sizeof(*out));
+	json_array_foreach(v, i, e)
+	{
+		if (json_is_string(e) && json_string_length(e))
+			out[n++] = xstrdup(json_string_value(e));
+	}
+	return out;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void web_ssrf_load(const struct config *cfg, struct web_ssrf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pol.allow_private =
+		config_get_bool(cfg, "tools.web.fetch.ssrfPolicy.dangerouslyAllowPrivateNetwork") ||
+		config_get_bool(cfg, "tools.web.fetch.ssrfPolicy.allowPrivateNetwork") ||
+		config_get_bool(cfg, "tools.web.fetch.allowPrivate");
+	s->pol.allow_benchmark =
+		config_get_bool(cfg, "tools.web.fetch.ssrfPolicy.allowRfc2544BenchmarkRange");
+	s->pol.allow_ula =
+		config_get_bool(cfg, "tools.web.fetch.ssrfPolicy.allowIpv6UniqueLocalRange");
+	s->allowed = cfg_strings(cfg, "tools.web.fetch.ssrfPolicy.allowedHostnames");
+	s->blocked = cfg_strings(cfg, "tools.web.fetch.ssrfPolicy.blockedHostnames");
+	s->pol.allowed_hosts = (const char *const *)s->allowed;
+	s->pol.blocked_hosts = (const char *const *)s->blocked;
+}
+
+void web_ssrf_release(struct web_ssrf *s)
+{
+	strv_free(s->allowed);
+	strv_free(s->blocked);
+	memset(s, 0, sizeof(*s));
+}
+
+int web_ssrf_guard(void *arg, const struct sockaddr *sa, char *why, size_t whylen)
+{
+	const struct web_ssrf *s = arg;
+
+	return ssrf_check_sa(&s->pol, sa, why, whylen);
 }

@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "net/ssrf.h"
+
+struct config;
 struct tool_call;
 struct http_client;
 
@@ -42,5 +45,21 @@ struct http_client *web_http(const struct tool_call *call);
  * to a private address without touching DNS. Parsed once, kept.
  */
 const char *const *web_test_resolve(void);
+
+/*
+ * The fetch SSRF policy of the config: tools.web.fetch.ssrfPolicy
+ * (dangerouslyAllowPrivateNetwork / allowPrivateNetwork, the benchmark and
+ * ULA ranges, allowedHostnames, blockedHostnames) and pincer's
+ * tools.web.fetch.allowPrivate. Used by every tool that fetches a URL
+ * (web_fetch, view_image). Release with web_ssrf_release().
+ */
+struct web_ssrf {
+	struct ssrf_policy pol;
+	char **allowed, **blocked; /* owned storage of pol's host lists */
+};
+void web_ssrf_load(const struct config *cfg, struct web_ssrf *s);
+void web_ssrf_release(struct web_ssrf *s);
+/* An http_request.guard: `arg` is a struct web_ssrf (ssrf_check_sa on its policy). */
+int web_ssrf_guard(void *arg, const struct sockaddr *sa, char *why, size_t whylen);
 
 #endif

@@ -68,8 +68,7 @@ struct wf {
 	bool error_body; /* reading an error response's detail */
 	struct buf body;
 	/* policy */
-	struct ssrf_policy pol;
-	char **allowed, **blocked;
+	struct web_ssrf ssrf;
 	char ua[512];
 	/* the worker's results */
 	uv_work_t work;
@@ -160,32 +159,6 @@ static long cfg_num(const struct config *cfg, const char *path, long dflt)
 	return json_is_number(v) ? (long)json_number_value(v) : dflt;
 }
 
-static bool cfg_true(const struct config *cfg, const char *path)
-{
-	return json_is_true(config_get(cfg, path));
-}
-
-static char **cfg_strings(const struct config *cfg, const char *path)
-{
-	json_t *v = config_get(cfg, path), *s;
-	char **out;
-	size_t i, n = 0;
-
-	if (!json_is_array(v))
-		return NULL;
-	out = xcalloc(json_array_size(v) + 1, sizeof(*out));
-	json_array_foreach(v, i, s) if (json_is_string(s) && json_string_length(s)) out[n++] =
-		xstrdup(json_string_value(s));
-	return out;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* ==== finishing ==== */
 
 static void wf_free(struct wf *w)
@@ -199,8 +172,7 @@ static void wf_free(struct wf *w)
 	free(w->text);
 	html_result_release(&w->html);
 	buf_release(&w->body);
-	strv_free(w->allowed);
-	strv_free(w->blocked);
+	web_ssrf_release(&w->ssrf);
 	free(w);
 }
 
@@ -554,13 +526,6 @@ static void wf_http_error(struct wf *w)
 
 /* ==== transfers ==== */
 
-static int wf_guard(void *arg, const struct sockaddr *sa, char *why, size_t whylen)
-{
-	struct wf *w = arg;
-
-	return ssrf_check_sa(&w->pol, sa, why, whylen);
-}
-
 static void wf_hop(struct wf *w);
 
 static int wf_on_response(void *ud, struct http_xfer *x, long status)
@@ -682,7 +647,7 @@ static void wf_hop(struct wf *w)
 	}
 	curl_free(scheme);
 	curl_url_cleanup(u);
-	h = ssrf_check_host(&w->pol, host, why, sizeof(why));
+	h = ssrf_check_host(&w->ssrf.pol, host, why, sizeof(why));
 	curl_free(host);
 	if (h < 0) {
 		wf_fail(w, "Web fetch blocked (SSRF guard): %s", why);
@@ -705,8 +670,8 @@ static void wf_hop(struct wf *w)
 	rq.total_timeout_ms = (long)left;
 	rq.connect_timeout_ms = left < 10000 ? (long)left : 10000;
 	/* Allowlisted names skip the address checks, as in OpenClaw. */
-	rq.guard = h == 1 || w->pol.allow_private ? NULL : wf_guard;
-	rq.guard_arg = w;
+	rq.guard = h == 1 || w->ssrf.pol.allow_private ? NULL : web_ssrf_guard;
+	rq.guard_arg = &w->ssrf;
 	rq.resolve = web_test_resolve();
 	w->x = http_client_start(w->hc, &rq, &wf_cb, w);
 	if (!w->x)
@@ -801,17 +766,7 @@ static void t_web_fetch(struct tool_call *call)
 		cfg_num(cfg, "tools.web.fetch.cacheTtlMinutes", WF_DEFAULT_CACHE_TTL_MIN) * 60000;
 	snprintf(w->ua, sizeof(w->ua), "%s",
 		 ua && *ua && !strpbrk(ua, "\r\n") ? ua : WF_USER_AGENT);
-	w->pol.allow_private =
-		cfg_true(cfg, "tools.web.fetch.ssrfPolicy.dangerouslyAllowPrivateNetwork") ||
-		cfg_true(cfg, "tools.web.fetch.ssrfPolicy.allowPrivateNetwork") ||
-		cfg_true(cfg, "tools.web.fetch.allowPrivate");
-	w->pol.allow_benchmark =
-		cfg_true(cfg, "tools.web.fetch.ssrfPolicy.allowRfc2544BenchmarkRange");
-	w->pol.allow_ula = cfg_true(cfg, "tools.web.fetch.ssrfPolicy.allowIpv6UniqueLocalRange");
-	w->allowed = cfg_strings(cfg, "tools.web.fetch.ssrfPolicy.allowedHostnames");
-	w->blocked = cfg_strings(cfg, "tools.web.fetch.ssrfPolicy.blockedHostnames");
-	w->pol.allowed_hosts = (const char *const *)w->allowed;
-	w->pol.blocked_hosts = (const char *const *)w->blocked;
+	web_ssrf_load(cfg, &w->ssrf);
 	buf_init(&w->body, BUF_UNLIMITED);
 	w->started = time_mono_ms();
 	w->deadline = w->started + timeout_s * 1000;
@@ -823,7 +778,7 @@ static void t_web_fetch(struct tool_call *call)
 
 		w->cache_key = xasprintf("fetch:%s:%s:%ld:%s:%d:%s", w->url,
 					 w->mode == HTML_TEXT ? "text" : "markdown", w->max_chars,
-					 w->ua, w->pol.allow_private, ps ? ps : "");
+					 w->ua, w->ssrf.pol.allow_private, ps ? ps : "");
 		free(ps);
 	}
 	if ((cached = cache_get(w->cache_key))) {
