@@ -163,6 +163,10 @@ void agent_rt_invoke_tool(struct agent_rt *rt, const struct agent_tool_invoke *r
 			 invoke_error("invalid_request", "tools.invoke requires name"));
 		return;
 	}
+	if (rq->args && !json_is_object(rq->args) && !json_is_null(rq->args)) {
+		rq->done(rq->arg, 400, invoke_error("invalid_request", "args must be an object"));
+		return;
+	}
 	if (resolve_target(rt, rq->agent_id, rq->session_key, &a, &key, err, sizeof(err)) < 0) {
 		rq->done(rq->arg, 400, invoke_error("invalid_request", err));
 		return;

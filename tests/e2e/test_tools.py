@@ -73,6 +73,11 @@ def test_tools_catalog_and_effective(penv, gateway, fake):
         nf = c.request("tools.invoke", {"name": "nope"})
         assert nf["ok"] and not nf["payload"]["ok"]
         assert nf["payload"]["error"]["code"] == "not_found"
+        bad = c.request("tools.invoke", {"name": "session_status", "args": [1, 2]})
+        assert bad["ok"] and not bad["payload"]["ok"]
+        assert bad["payload"]["error"]["code"] == "validation_error"
+        missing = c.request("tools.invoke", {})
+        assert not missing["ok"]
 
 
 def _post(port, body, token=TOKEN, raw=None):
@@ -104,6 +109,8 @@ def test_http_tools_invoke(penv, gateway, fake):
     assert st == 400 and body["error"]["type"] == "invalid_request"
     st, body = _post(g.port, None, raw=b"{not json")
     assert st == 400
+    st, body = _post(g.port, {"tool": "session_status", "args": "not an object"})
+    assert st == 400 and body["error"]["message"] == "args must be an object"
     # the HTTP deny list: exec is refused over HTTP even where the agent may use it
     st, body = _post(g.port, {"tool": "exec", "args": {"command": "true"}})
     assert st == 404
