@@ -669,7 +669,10 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 			continue;
 		}
 		if (!tool_policy_allows(run->policy, c->def->name)) {
-			tool_call_text(c, true, "%s", tool_policy_why(run->policy, c->def->name));
+			char why[200];
+			tool_call_text(
+				c, true, "%s",
+				tool_policy_why(run->policy, c->def->name, why, sizeof(why)));
 			if (!run->tcalls)
 				break;
 			continue;

@@ -197,6 +197,20 @@ json_t *agent_rt_history(struct agent_rt *rt, const char *session_key, int limit
 	return out;
 }
 
+/* A `chat` final event for a message that is not a run's (`msg` stolen); runId "<kind>-<uuid>". */
+static void emit_chat_final(struct agent_rt *rt, const char *key, const char *agent,
+			    const char *kind, json_t *msg)
+{
+	char run_id[64], uuid[40];
+
+	id_uuid(uuid);
+	snprintf(run_id, sizeof(run_id), "%s-%s", kind, uuid);
+	rt_emit(rt, "chat",
+		json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "runId", run_id, "sessionKey", key,
+			  "agentId", agent, "seq", 0, "state", "final", "message", msg),
+		0);
+}
+
 int agent_rt_inject(struct agent_rt *rt, const char *session_key, const char *text,
 		    const char *label, char *err, size_t errlen)
 {
@@ -226,16 +240,9 @@ int agent_rt_inject(struct agent_rt *rt, const char *session_key, const char *te
 	rc = rt_lane_transcript(l, json_pack("{s:s, s:O}", "type", "message", "message", msg), err,
 				errlen);
 	if (rc == 0) {
-		char run_id[64], uuid[40];
 		transcript_sync(&l->tr);
-		id_uuid(uuid);
-		snprintf(run_id, sizeof(run_id), "inject-%s", uuid);
 		/* as OpenClaw: clients showing the session see the note at once */
-		rt_emit(rt, "chat",
-			json_pack("{s:s, s:s, s:s, s:i, s:s, s:O}", "runId", run_id, "sessionKey",
-				  key, "agentId", a->id, "seq", 0, "state", "final", "message",
-				  msg),
-			0);
+		emit_chat_final(rt, key, a->id, "inject", json_incref(msg));
 		rt_sessions_changed(rt, key, "chat.inject");
 	}
 	json_decref(msg);
@@ -246,15 +253,9 @@ out:
 
 void agent_rt_show(struct agent_rt *rt, const char *session_key, const char *text)
 {
-	char run_id[64], uuid[40], *agent = agent_rt_agent_for_key(rt, session_key);
+	char *agent = agent_rt_agent_for_key(rt, session_key);
 
-	id_uuid(uuid);
-	snprintf(run_id, sizeof(run_id), "message-%s", uuid);
-	rt_emit(rt, "chat",
-		json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "runId", run_id, "sessionKey",
-			  session_key, "agentId", agent, "seq", 0, "state", "final", "message",
-			  ev_text_message(text, time_now_ms())),
-		0);
+	emit_chat_final(rt, session_key, agent, "message", ev_text_message(text, time_now_ms()));
 	free(agent);
 }
 

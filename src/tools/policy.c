@@ -86,7 +86,6 @@ struct tool_policy {
 	struct layer layers[8];
 	size_t n;
 	char *profile;
-	char why[200];
 };
 
 /* Canonical policy name: lower case, aliases resolved. Writes into `out`. */
@@ -320,22 +319,19 @@ static bool layer_allows(const struct layer *l, const char *name)
 	return tool_policy_match("apply_patch", name) && list_matches(l->allow, "write");
 }
 
-const char *tool_policy_why(const struct tool_policy *p, const char *name)
+const char *tool_policy_why(const struct tool_policy *p, const char *name, char *buf, size_t buflen)
 {
-	struct tool_policy *mp = (struct tool_policy *)p;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
 		const struct layer *l = &p->layers[i];
 		if (l->deny && list_matches(l->deny, name)) {
-			snprintf(mp->why, sizeof(mp->why), "Tool %s is denied by %s", name,
-				 l->source);
-			return p->why;
+			snprintf(buf, buflen, "Tool %s is denied by %s", name, l->source);
+			return buf;
 		}
 		if (!layer_allows(l, name)) {
-			snprintf(mp->why, sizeof(mp->why), "Tool %s is not allowed by %s", name,
-				 l->source);
-			return p->why;
+			snprintf(buf, buflen, "Tool %s is not allowed by %s", name, l->source);
+			return buf;
 		}
 	}
 	return NULL;

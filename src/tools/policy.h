@@ -41,8 +41,9 @@ void tool_policy_free(struct tool_policy *p);
 
 /* May `name` be used? */
 bool tool_policy_allows(const struct tool_policy *p, const char *name);
-/* Why `name` is not allowed ("denied by tools.deny"), or NULL when it is. */
-const char *tool_policy_why(const struct tool_policy *p, const char *name);
+/* Why `name` is not allowed ("Tool x is denied by tools.allow/deny"), in `buf`; NULL when it is. */
+const char *tool_policy_why(const struct tool_policy *p, const char *name, char *buf,
+			    size_t buflen);
 /* The effective profile's name ("full" when none is set). */
 const char *tool_policy_profile(const struct tool_policy *p);
 

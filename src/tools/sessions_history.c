@@ -14,6 +14,8 @@
 
 /* The most a result may hold; older messages are dropped first. */
 #define HISTORY_MAX_BYTES (80 * 1024)
+/* limit is capped at this, so a result never holds more messages */
+#define HISTORY_MAX_MSGS  200
 
 static bool is_tool_traffic(const json_t *m)
 {
@@ -44,7 +46,7 @@ static void t_sessions_history(struct tool_call *call)
 	char err[256], *key, *dump;
 	json_t *h, *msgs, *m, *out;
 	bool truncated = false;
-	size_t i, bytes;
+	size_t i, bytes, sizes[HISTORY_MAX_MSGS];
 
 	if (!(key = sessions_target(call, err, sizeof(err))) ||
 	    sessions_reachable(call, key, err, sizeof(err)) < 0) {
@@ -64,7 +66,7 @@ static void t_sessions_history(struct tool_call *call)
 			return;
 		}
 	}
-	if (limit <= 0 || limit > 200)
+	if (limit <= 0 || limit > HISTORY_MAX_MSGS)
 		limit = 20;
 	h = agent_rt_history(call->env.rt, key, (int)limit, err, sizeof(err));
 	if (!h) {
@@ -82,12 +84,21 @@ static void t_sessions_history(struct tool_call *call)
 		}
 		json_array_append_new(msgs, c);
 	}
-	for (;;) {
-		dump = json_dumps(msgs, JSON_COMPACT);
-		bytes = dump ? strlen(dump) : 0;
+	while (json_array_size(msgs) > HISTORY_MAX_MSGS) {
+		json_array_remove(msgs, 0);
+		truncated = true;
+	}
+	/* each message measured once; the oldest go first until the rest fit */
+	bytes = 2;
+	json_array_foreach(msgs, i, m)
+	{
+		dump = json_dumps(m, JSON_COMPACT);
+		sizes[i] = dump ? strlen(dump) + 1 : 0;
+		bytes += dump ? strlen(dump) + 1 : 0;
 		free(dump);
-		if (bytes <= HISTORY_MAX_BYTES || json_array_size(msgs) <= 1)
-			break;
+	}
+	for (i = 0; bytes > HISTORY_MAX_BYTES && json_array_size(msgs) > 1; i++) {
+		bytes -= sizes[i];
 		json_array_remove(msgs, 0);
 		truncated = true;
 	}

@@ -38,6 +38,16 @@ def test_sessions_list_and_history(penv, gateway, fake):
         assert any(m["role"] == "toolResult" for m in _j(r)["messages"])
         r = tool_turn(c, fake, "sessions_history", {"sessionKey": "bad key with spaces"})
         assert r["isError"]
+        # a history over 80 KB loses its oldest messages, never the newest
+        for i in range(3):
+            fake.script([{"text": ("reply %d " % i) + "x" * 40000}])
+            _, final, _ = run_agent(c, "big %d" % i, sessionKey="agent:main:big")
+            assert final["ok"]
+        r = tool_turn(c, fake, "sessions_history", {"sessionKey": "agent:main:big"})
+        h = _j(r)
+        assert h["truncated"] is True and h["bytes"] <= 80 * 1024
+        assert "reply 2 " in json.dumps(h["messages"][-1])
+        assert "reply 0 " not in json.dumps(h["messages"])
 
 
 def test_sessions_send_reply_back_and_limits(penv, gateway, fake):

@@ -48,6 +48,7 @@ static void test_match(void **state)
 
 static void test_profiles(void **state)
 {
+	char why[200];
 	struct config cfg;
 	struct tool_policy *p;
 
@@ -62,7 +63,7 @@ static void test_profiles(void **state)
 	p = resolve(&cfg, "main", "agent:main:main", NULL, NULL);
 	assert_true(tool_policy_allows(p, "session_status"));
 	assert_false(tool_policy_allows(p, "read"));
-	assert_non_null(strstr(tool_policy_why(p, "read"), "tools.profile"));
+	assert_non_null(strstr(tool_policy_why(p, "read", why, sizeof(why)), "tools.profile"));
 	tool_policy_free(p);
 	config_release(&cfg);
 
@@ -86,6 +87,7 @@ static void test_profiles(void **state)
 
 static void test_layers(void **state)
 {
+	char why[200];
 	struct config cfg;
 	struct tool_policy *p;
 
@@ -96,7 +98,7 @@ static void test_layers(void **state)
 	assert_true(tool_policy_allows(p, "exec"));
 	assert_false(tool_policy_allows(p, "write"));
 	assert_false(tool_policy_allows(p, "web_fetch"));
-	assert_non_null(strstr(tool_policy_why(p, "write"), "denied"));
+	assert_non_null(strstr(tool_policy_why(p, "write", why, sizeof(why)), "denied"));
 	tool_policy_free(p);
 	config_release(&cfg);
 
