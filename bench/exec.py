@@ -15,36 +15,18 @@ tests/fakes/fake_llm.py answering at once. Figures (one "name: value" line each)
   rss_after_kb                 VmRSS of the gateway after all of it
 """
 import faulthandler
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "fakes"))
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from fake_llm import FakeLLM  # noqa: E402
-from wsclient import connected  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import BenchGateway, FakeLLM, pct, pincer_path, rss_kb  # noqa: E402
 
-PINCER = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "pincer"))
+PINCER = pincer_path()
 TURNS = int(os.environ.get("TURNS", "300"))
-TOKEN = "bench-token"
-
-
-def rss_kb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def pct(v, p):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(len(v) * p))]
 
 
 def main():
@@ -52,27 +34,10 @@ def main():
     faulthandler.dump_traceback_later(int(os.environ.get("BENCH_TIMEOUT", "900")), exit=True)
     fake = FakeLLM(port=0)
     fake.start()
-    tmp = Path(tempfile.mkdtemp(prefix="pincer-bench-exec-"))
-    state = tmp / ".pincer"
-    state.mkdir(mode=0o700)
-    (tmp / "ws").mkdir()
-    (state / "pincer.json").write_text(
-        '{gateway: {auth: {token: "%s"}}, logging: {level: "warn"}, models: {providers: {fake: '
-        '{baseUrl: "http://127.0.0.1:%d/v1", apiKey: "x", api: "openai-completions", models: '
-        '[{id: "fake-model", contextWindow: 100000000, maxTokens: 4096}]}}}, agents: {defaults: '
-        '{model: {primary: "fake/fake-model"}, workspace: "%s", heartbeat: {every: "0m"}}}}'
-        % (TOKEN, fake.port, tmp / "ws"))
-    env = dict(os.environ, HOME=str(tmp), PINCER_STATE_DIR=str(state))
-    gw = subprocess.Popen([PINCER, "gateway", "run", "--port", "0"], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bg = BenchGateway(PINCER, fake)
+    gw = bg.proc
     try:
-        for _ in range(500):
-            try:
-                port = json.loads((state / "gateway.json").read_text())["port"]
-                break
-            except (FileNotFoundError, ValueError, KeyError):
-                time.sleep(0.01)
-        c = connected(port, token=TOKEN)
+        c = bg.client()
         n = [0]
 
         def turn(tool, args):
@@ -115,8 +80,7 @@ def main():
         print("rss_after_kb: %d" % rss_kb(gw.pid))
         c.close()
     finally:
-        gw.terminate()
-        gw.wait()
+        bg.stop()
         fake.stop()
 
 
