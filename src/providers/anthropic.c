@@ -864,7 +864,7 @@ static int ant_block_start(struct prov_stream *st, const json_t *ev)
 		prov_stream_thinking(st, (int)ix, t, strlen(t), sig && *sig ? sig : NULL);
 	} else if (str_eq(type, "redacted_thinking")) {
 		b->type = ANT_REDACTED;
-		prov_stream_thinking(st, (int)ix, ANT_REDACTED_TEXT, strlen(ANT_REDACTED_TEXT),
+		prov_stream_redacted(st, (int)ix, ANT_REDACTED_TEXT,
 				     js(cb, "data") ? js(cb, "data") : "");
 	} else if (str_eq(type, "tool_use")) {
 		json_t *input = json_object_get(cb, "input");

@@ -686,6 +686,7 @@ struct prov_block {
 	char *id, *name;
 	json_t *args; /* parsed arguments once the call is complete */
 	bool ended;
+	bool redacted; /* thinking the provider withheld; signature holds its opaque data */
 };
 
 struct prov_stream {
@@ -793,6 +794,17 @@ void prov_stream_thinking(struct prov_stream *st, int index, const char *s, size
 	block_append(st, b, s, n);
 	if (!failed(st) && st->sink->thinking)
 		st->sink->thinking(st->ud, s, n);
+}
+
+void prov_stream_redacted(struct prov_stream *st, int index, const char *placeholder,
+			  const char *data)
+{
+	struct prov_block *b;
+
+	prov_stream_thinking(st, index, placeholder, strlen(placeholder), data);
+	b = failed(st) ? NULL : block_get(st, index, BLK_THINKING);
+	if (b)
+		b->redacted = true;
 }
 
 void prov_stream_tool_begin(struct prov_stream *st, int index, const char *id, const char *name)
@@ -1006,6 +1018,8 @@ static json_t *stream_message(struct prov_stream *st, const char *stop, const ch
 			if (blk && b->signature)
 				json_object_set_new(blk, "thinkingSignature",
 						    json_string(b->signature));
+			if (blk && b->redacted)
+				json_object_set_new(blk, "redacted", json_true());
 			break;
 		default: {
 			json_t *args =

@@ -166,6 +166,13 @@ void prov_stream_text(struct prov_stream *st, int index, const char *s, size_t n
 /* Append thinking text to block `index`; `signature` may be NULL (set/replaced when given). */
 void prov_stream_thinking(struct prov_stream *st, int index, const char *s, size_t n,
 			  const char *signature);
+/*
+ * Block `index` is thinking the provider redacted: stored as pi does, with
+ * placeholder text, `redacted: true` and the opaque data as its signature,
+ * so the next request can replay it (Anthropic's redacted_thinking).
+ */
+void prov_stream_redacted(struct prov_stream *st, int index, const char *placeholder,
+			  const char *data);
 /* A tool call begins at block `index`. */
 void prov_stream_tool_begin(struct prov_stream *st, int index, const char *id, const char *name);
 /* More of its arguments' JSON text (concatenated, parsed at tool_end). */

@@ -539,7 +539,7 @@ static void test_stream_thinking(void **state)
 			    "[{\"type\":\"thinking\",\"thinking\":\"Let me think.\","
 			    "  \"thinkingSignature\":\"EqQBZz==\"},"
 			    " {\"type\":\"thinking\",\"thinking\":\"[Reasoning redacted]\","
-			    "  \"thinkingSignature\":\"opaque\"},"
+			    "  \"thinkingSignature\":\"opaque\",\"redacted\":true},"
 			    " {\"type\":\"text\",\"text\":\"42\"}]");
 		assert_string_equal(json_string_value(json_object_get(s.message, "stopReason")),
 				    "length");
