@@ -51,7 +51,9 @@ class BenchGateway:
             'heartbeat: {every: "0m"}}}}' % (TOKEN, fake.port, self.tmp / "ws"))
         env = dict(os.environ, HOME=str(self.tmp), PINCER_STATE_DIR=str(state))
         self.env = env
-        self.proc = subprocess.Popen([pincer, "gateway", "run", "--port", "0"], env=env,
+        # BENCH_WRAP="heaptrack -o /tmp/ht": run the gateway under a profiler
+        wrap = os.environ.get("BENCH_WRAP", "").split()
+        self.proc = subprocess.Popen(wrap + [pincer, "gateway", "run", "--port", "0"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.port = None
         for _ in range(500):

@@ -32,6 +32,13 @@
 /* An idle lane (and its open transcript) is released after this long. */
 #define AGENT_LANE_IDLE_MS     (5 * 60 * 1000)
 #define AGENT_STORE_FLUSH_MS   1000
+/*
+ * Transcripts idle lanes keep parsed, in JSONL bytes (jansson's trees cost
+ * about eight times that, ~4 MB). Beyond it the least recently used are closed
+ * and parsed again on their next turn: memory stays flat however many
+ * sessions are busy, at the price of a re-read (~1 ms per 100 kB).
+ */
+#define AGENT_TR_CACHE_BYTES   (512u << 10)
 /* Skills are rescanned at most this often: a turn does not walk six directories. */
 #define AGENT_SKILLS_TTL_MS    5000
 
@@ -183,7 +190,7 @@ struct compaction {
 struct done_run {
 	struct done_run *next;
 	char run_id[64];
-	json_t *result;
+	char *result; /* compact JSON: a tree would cost ~6x as much, and it is rarely read */
 	int64_t at_ms;
 };
 
@@ -222,6 +229,8 @@ const char *rt_default_agent(struct agent_rt *rt);
 struct agent_state *rt_agent(struct agent_rt *rt, const char *agent_id);
 int rt_agent_prepare(struct agent_rt *rt, struct agent_state *a, char *err, size_t errlen);
 struct lane *rt_lane(struct agent_rt *rt, const char *key, struct agent_state *a);
+/* Close the least recently used idle transcripts beyond AGENT_TR_CACHE_BYTES, sparing `keep`. */
+void rt_trim_transcripts(struct agent_rt *rt, const struct lane *keep);
 int rt_lane_transcript(struct lane *l, json_t *entry, char *err, size_t errlen);
 void rt_run_finished(struct agent_run *run);
 /*

@@ -370,9 +370,24 @@ static void lane_pump(struct lane *l)
 	uv_timer_start(&l->debounce, lane_debounce_cb, (uint64_t)debounce, 0);
 }
 
+static void done_free(struct done_run *d)
+{
+	free(d->result);
+	free(d);
+}
+
+/* A finished run's result (new reference). */
+static json_t *done_result(const struct done_run *d)
+{
+	json_t *r = json_loads(d->result, 0, NULL);
+
+	return r ? r : json_object();
+}
+
 static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *result)
 {
 	struct done_run *d = xcalloc(1, sizeof(*d)), **pp;
+	json_t *copy;
 	size_t n = 0;
 
 	snprintf(d->run_id, sizeof(d->run_id), "%s", run_id);
@@ -381,9 +396,13 @@ static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *r
 	 * report: at tens of kB a run, AGENT_DONE_KEEP of them would be most of
 	 * the gateway's memory.
 	 */
-	d->result = json_deep_copy(result);
-	json_object_del(json_object_get(json_object_get(d->result, "result"), "meta"),
+	copy = json_deep_copy(result);
+	json_object_del(json_object_get(json_object_get(copy, "result"), "meta"),
 			"systemPromptReport");
+	d->result = json_dumps(copy, JSON_COMPACT);
+	json_decref(copy);
+	if (!d->result)
+		d->result = xstrdup("{}");
 	d->at_ms = time_mono_ms();
 	d->next = rt->done;
 	rt->done = d;
@@ -395,13 +414,34 @@ static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *r
 			*pp = NULL;
 			while (x) {
 				struct done_run *nx = x->next;
-				json_decref(x->result);
-				free(x);
+				done_free(x);
 				rt->ndone--;
 				x = nx;
 			}
 			break;
 		}
+	}
+}
+
+void rt_trim_transcripts(struct agent_rt *rt, const struct lane *keep)
+{
+	size_t total = 0;
+	struct lane *l, *lru;
+
+	for (l = rt->lanes; l; l = l->next)
+		if (l->tr_open)
+			total += l->tr.bytes;
+	while (total > AGENT_TR_CACHE_BYTES) {
+		lru = NULL;
+		for (l = rt->lanes; l; l = l->next)
+			if (l->tr_open && l != keep && !l->active &&
+			    (!lru || l->idle_since_ms < lru->idle_since_ms))
+				lru = l;
+		if (!lru)
+			break;
+		total -= lru->tr.bytes;
+		transcript_close(&lru->tr);
+		lru->tr_open = false;
 	}
 }
 
@@ -454,6 +494,7 @@ void rt_run_finished(struct agent_run *run)
 		lane_pump(l);
 	}
 	run_free(run);
+	rt_trim_transcripts(rt, l);
 	/* a slot is free: the oldest waiting run goes */
 	while (rt->wait_head && !rt->stopping) {
 		long cap = config_get_int(rt_cfg(rt), "agents.defaults.maxConcurrent");
@@ -570,8 +611,7 @@ static void rt_sweep_cb(uv_timer_t *t)
 	while ((d = *dp)) {
 		if (now - d->at_ms > AGENT_DONE_TTL_MS) {
 			*dp = d->next;
-			json_decref(d->result);
-			free(d);
+			done_free(d);
 			rt->ndone--;
 			continue;
 		}
@@ -682,8 +722,7 @@ void agent_rt_free(struct agent_rt *rt)
 	}
 	while ((d = rt->done)) {
 		rt->done = d->next;
-		json_decref(d->result);
-		free(d);
+		done_free(d);
 	}
 	free(rt);
 }
@@ -776,9 +815,12 @@ int agent_rt_submit(struct agent_rt *rt, const struct agent_submit *s, char run_
 	if (rt_find_run(rt, run_id) || rt_find_done(rt, run_id)) {
 		if (duplicate)
 			*duplicate = true;
-		if (s->done && !rt_find_run(rt, run_id))
-			s->done(s->done_arg, run_id, rt_find_done(rt, run_id)->result);
-		else if (s->done)
+		if (s->done && !rt_find_run(rt, run_id)) {
+			json_t *r = done_result(rt_find_done(rt, run_id));
+
+			s->done(s->done_arg, run_id, r);
+			json_decref(r);
+		} else if (s->done)
 			agent_rt_wait(rt, run_id, s->done, s->done_arg);
 		return 0;
 	}
@@ -925,7 +967,7 @@ json_t *agent_rt_result(struct agent_rt *rt, const char *run_id, bool *known)
 
 	if (known)
 		*known = d || rt_find_run(rt, run_id);
-	return d ? json_incref(d->result) : NULL;
+	return d ? done_result(d) : NULL;
 }
 
 int agent_rt_wait(struct agent_rt *rt, const char *run_id,
@@ -936,7 +978,10 @@ int agent_rt_wait(struct agent_rt *rt, const char *run_id,
 	struct run_waiter *w;
 
 	if (d) {
-		fn(arg, run_id, d->result);
+		json_t *res = done_result(d);
+
+		fn(arg, run_id, res);
+		json_decref(res);
 		return 0;
 	}
 	r = rt_find_run(rt, run_id);

@@ -153,6 +153,7 @@ static struct lane *open_lane(struct agent_rt *rt, struct agent_state *a, const 
 		return NULL;
 	if (!l->active)
 		l->idle_since_ms = time_mono_ms();
+	rt_trim_transcripts(rt, l);
 	return l;
 }
 

@@ -170,6 +170,7 @@ void transcript_parse(struct transcript *t, const char *data, size_t len)
 	long version;
 
 	reset_struct(t);
+	t->bytes = len;
 	while (pos < len) {
 		const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
@@ -426,6 +427,7 @@ json_t *transcript_append(struct transcript *t, json_t *entry)
 		errno = e;
 		return NULL;
 	}
+	t->bytes += b.len;
 	buf_release(&b);
 	t->needs_newline = false;
 	t->header_on_disk = true;

@@ -47,6 +47,7 @@ struct transcript {
 	size_t first_bad_line; /* 1-based line number of the first, 0 when none */
 	int fd;                /* append fd, -1 until the first append */
 	bool needs_newline;    /* the file ends without '\n' (torn) */
+	size_t bytes; /* bytes of JSONL behind `entries` (loaded + appended): its memory cost */
 	/* private to transcript.c */
 	json_t *by_id;       /* id -> entry (borrowed from entries), the tree's index */
 	bool header_on_disk; /* the file holds a header line (else the first append writes it) */
