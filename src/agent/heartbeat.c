@@ -8,6 +8,16 @@
  * next turn of their session. As OpenClaw does, a heartbeat is skipped when
  * HEARTBEAT.md exists but holds nothing but headings and blank lines, and
  * when no model is configured (there is nothing to ask).
+ *
+ * Where the reply goes is `heartbeat.target`: "owner" (the default: the
+ * first concrete `commands.ownerAllowFrom` entry, as a DM), "last" (the
+ * last external conversation), a channel id, or "none" (internal only: the
+ * run is recorded and shown to clients watching the session). A scheduled
+ * poll with no route is skipped with reason "no-route", as OpenClaw does,
+ * so an assistant nobody can hear from does not spend tokens every 30
+ * minutes; a wake carrying events still runs. Only WebChat exists so far,
+ * and it is not a delivery route: until channel adapters land every target
+ * but "none" has no route.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -69,33 +79,130 @@ static bool hb_in_active_hours(const struct config *cfg)
 	return sh <= eh ? (now >= sh && now < eh) : (now >= sh || now < eh);
 }
 
-/* HEARTBEAT.md with only headings, list bullets and blank lines has nothing to do. */
+/*
+ * A line with nothing to act on, as OpenClaw's isHeartbeatContentEffectivelyEmpty:
+ * blank, an ATX heading, an empty list stub ("- ", "* [ ]"), a fence marker.
+ */
+static bool hb_line_empty(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (!n)
+		return true;
+	if (*s == '#') {
+		while (i < n && s[i] == '#')
+			i++;
+		return i == n || isspace((unsigned char)s[i]);
+	}
+	if (*s == '-' || *s == '*' || *s == '+') {
+		i = 1;
+		while (i < n && isspace((unsigned char)s[i]))
+			i++;
+		if (i < n && s[i] == '[') {
+			i++;
+			if (i < n && (s[i] == ' ' || s[i] == 'x' || s[i] == 'X'))
+				i++;
+			if (i >= n || s[i] != ']')
+				return false;
+			i++;
+			while (i < n && isspace((unsigned char)s[i]))
+				i++;
+		}
+		return i == n;
+	}
+	if (n >= 3 && !strncmp(s, "```", 3)) {
+		for (i = 3; i < n; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* HEARTBEAT.md with nothing but empty lines (HTML comments removed) has nothing to do. */
 static bool hb_file_empty(const char *workspace)
 {
 	char *path = fs_join(workspace, "HEARTBEAT.md");
-	struct buf b;
-	bool empty = false;
-	const char *p;
+	struct buf b, line;
+	bool empty = false, in_comment = false;
+	const char *p, *end;
 
 	buf_init(&b, 1u << 20);
+	buf_init(&line, BUF_UNLIMITED);
 	if (fs_read_file(path, &b) == 0) {
 		empty = true;
-		for (p = b.p; *p; p++) {
-			const char *eol = strchr(p, '\n');
-			const char *q = p;
-			while (q < (eol ? eol : p + strlen(p)) && isspace((unsigned char)*q))
-				q++;
-			if (*q && *q != '#' && *q != '\n' &&
-			    !(*q == '-' && (q[1] == '\n' || !q[1])))
+		for (p = b.p, end = b.p + b.len; p < end && empty;) {
+			const char *eol = memchr(p, '\n', (size_t)(end - p));
+			const char *le = eol ? eol : end, *q = p;
+
+			buf_reset(&line);
+			/* drop <!-- ... --> (which may span lines), keep the rest of the line */
+			while (q < le) {
+				if (in_comment) {
+					const char *c = memmem(q, (size_t)(le - q), "-->", 3);
+					if (!c) {
+						q = le;
+						break;
+					}
+					q = c + 3;
+					in_comment = false;
+				} else {
+					const char *c = memmem(q, (size_t)(le - q), "<!--", 4);
+					buf_append(&line, q,
+						   c ? (size_t)(c - q) : (size_t)(le - q));
+					if (!c)
+						break;
+					q = c + 4;
+					in_comment = true;
+				}
+			}
+			if (!hb_line_empty(line.p ? line.p : "", line.len))
 				empty = false;
-			if (!eol)
-				break;
-			p = eol;
+			p = eol ? eol + 1 : end;
 		}
 	}
+	buf_release(&line);
 	buf_release(&b);
 	free(path);
 	return empty;
+}
+
+/* NULL when the heartbeat's reply has somewhere to go, else why not (logged once per poll). */
+static const char *hb_no_route(const struct config *cfg, char *why, size_t whylen)
+{
+	const char *target = config_get_str(cfg, "agents.defaults.heartbeat.target");
+	json_t *owners = config_get(cfg, "commands.ownerAllowFrom"), *v;
+	const char *owner = NULL;
+	size_t i;
+
+	if (!target || !*target)
+		target = "owner";
+	if (!strcmp(target, "none"))
+		return NULL;
+	if (!strcmp(target, "owner")) {
+		json_array_foreach(owners, i, v)
+		{
+			const char *o = json_string_value(v);
+			if (o && *o && strcmp(o, "*")) {
+				owner = o;
+				break;
+			}
+		}
+		if (!owner)
+			snprintf(why, whylen, "target \"owner\": no commands.ownerAllowFrom entry");
+		else
+			snprintf(why, whylen, "target \"owner\" (%s): no channel adapter for it",
+				 owner);
+	} else if (!strcmp(target, "last")) {
+		snprintf(why, whylen, "target \"last\": no external conversation yet");
+	} else {
+		snprintf(why, whylen, "target \"%s\": no such channel", target);
+	}
+	return "no-route";
 }
 
 static void hb_done(void *arg, const char *run_id, const json_t *result)
@@ -120,6 +227,7 @@ static void hb_fire(struct heartbeat *hb, const char *reason)
 	char *agent = agent_rt_agent_for_key(rt, NULL), *ref = catalog_default_ref(cfg, agent);
 	struct agent_state *a = rt_agent(rt, agent);
 	const char *skip = NULL;
+	char why[160] = "";
 
 	json_decref(hb->last);
 	hb->last = json_pack("{s:I, s:s}", "ts", (json_int_t)time_now_ms(), "reason", reason);
@@ -131,9 +239,15 @@ static void hb_fire(struct heartbeat *hb, const char *reason)
 		skip = "quiet-hours";
 	else if (a && !hb->events && hb_file_empty(a->workspace))
 		skip = "empty-heartbeat-file";
+	else if (!hb->events && strcmp(reason, "wake"))
+		skip = hb_no_route(cfg, why, sizeof(why));
 	if (skip) {
 		json_object_set_new(hb->last, "status", json_string("skipped"));
 		json_object_set_new(hb->last, "skipReason", json_string(skip));
+		if (*why) {
+			json_object_set_new(hb->last, "detail", json_string(why));
+			log_debug(AGENT_SUBSYS, "heartbeat skipped: %s", why);
+		}
 		goto out;
 	}
 	s.agent_id = agent;

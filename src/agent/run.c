@@ -280,6 +280,10 @@ static void sink_text(void *ud, const char *delta, size_t n)
 		 0);
 	if (!run->chat && !run->heartbeat && run->silent)
 		return;
+	/* as OpenClaw: a heartbeat streams nothing to chat unless showOk; its final still alerts */
+	if (run->heartbeat &&
+	    !config_get_bool(rt_cfg(run->rt), "channels.defaults.heartbeatVisibility.showOk"))
+		return;
 	/* the first delta goes out at once; later ones at most every AGENT_CHAT_THROTTLE_MS */
 	if (time_mono_ms() - run->last_chat_ms >= AGENT_CHAT_THROTTLE_MS) {
 		chat_flush(run);
@@ -969,6 +973,31 @@ static bool heartbeat_ack(const struct config *cfg, const char *text)
 	return (long)(n - tl) <= max;
 }
 
+/* An alert that also carries the HEARTBEAT_OK token: the token goes, the alert stays. */
+static char *heartbeat_strip(const char *text)
+{
+	const char *tok = "HEARTBEAT_OK";
+	size_t tl = strlen(tok), n;
+	char *r;
+
+	while (*text == ' ' || *text == '\n')
+		text++;
+	if (!strncmp(text, tok, tl))
+		text += tl;
+	while (*text == ' ' || *text == '\n' || *text == '.' || *text == ':' || *text == '-')
+		text++;
+	r = xstrdup(text);
+	n = strlen(r);
+	while (n && (r[n - 1] == ' ' || r[n - 1] == '\n' || r[n - 1] == '.'))
+		n--;
+	if (n >= tl && !strncmp(r + n - tl, tok, tl))
+		r[n - tl] = '\0';
+	n = strlen(r);
+	while (n && (r[n - 1] == ' ' || r[n - 1] == '\n'))
+		r[--n] = '\0';
+	return r;
+}
+
 static json_t *run_build_result(struct agent_run *run, const char *text, bool visible)
 {
 	json_t *usage = json_deep_copy(run->usage), *meta, *payloads = json_array();
@@ -1125,6 +1154,7 @@ static void run_finish(struct agent_run *run)
 	const char *text = run->command_reply ? run->reply_text : run->text.p;
 	bool visible = true;
 	const char *stop = run->stop_reason ? run->stop_reason : (run->failed ? "error" : "stop");
+	char *hb_text = NULL;
 	json_t *result;
 
 	if (run->phase == RUN_DONE)
@@ -1136,6 +1166,8 @@ static void run_finish(struct agent_run *run)
 		text = "";
 	if (run->heartbeat && heartbeat_ack(cfg, text))
 		visible = false;
+	else if (run->heartbeat)
+		text = hb_text = heartbeat_strip(text);
 	{
 		const char *t = text;
 		while (*t == ' ' || *t == '\n')
@@ -1209,4 +1241,5 @@ static void run_finish(struct agent_run *run)
 	rt_sessions_changed(run->rt, run->session_key, "agent.run.finished");
 	run->rt->turns_done++;
 	rt_run_finished(run);
+	free(hb_text);
 }
