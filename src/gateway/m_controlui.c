@@ -59,9 +59,12 @@ static json_t *session_defaults(struct gateway *gw, const char *agent_id)
  */
 static void m_chat_startup(struct gw_call *call)
 {
-	static const char *const keys[] = { "sessionKey", "agentId",       "limit",
-					    "maxBytes",   "shortId",       "slugHint",
-					    "maxChars",   "pendingBefore", NULL };
+	/* chat.history's params, or {shortId, slugHint, agentId, limit, maxBytes} */
+	static const char *const keys[] = { "sessionKey",    "agentId",     "cursor",
+					    "limit",         "maxBytes",    "offset",
+					    "pendingBefore", "inputRunIds", "messageId",
+					    "sessionId",     "maxChars",    "shortId",
+					    "slugHint",      NULL };
 	struct agent_rt *rt = call->gw->agents;
 	const char *key = NULL, *agent = NULL;
 	json_int_t limit = 200;
