@@ -79,7 +79,7 @@ def test_openclaw_ui_chats_with_pincer(gateway, penv, fake, browser, tmp_path): 
 
     # A reply that streams: the first words arrive, the model stalls, the rest follows.
     fake.script([{"chunks": ["Streaming words ", "from the fake ", "provider, in parts."],
-                  "stall_after_ms": 2500}])
+                  "stall_after_ms": 6000}])
     b.type(COMPOSER, "hello from OpenClaw's UI")
     b.press("Enter")
     b.wait("document.body.innerText.includes('Streaming words')", timeout=20)
