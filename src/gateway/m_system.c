@@ -18,6 +18,7 @@
 #include "core/timeutil.h"
 #include "gateway/identity.h"
 #include "gateway/internal.h"
+#include "providers/catalog.h"
 
 /* logs.tail defaults and caps (OpenClaw's schema bounds). */
 #define LOGS_DEFAULT_LIMIT     500
@@ -249,6 +250,25 @@ static void m_agents_list(struct gw_call *call)
 	}
 	if (!json_array_size(agents))
 		json_array_append_new(agents, json_pack("{s:s}", "id", gateway_default_agent(gw)));
+	/*
+	 * Each agent's resolved model, {primary, fallbacks?}, as OpenClaw's
+	 * listAgentsForGateway has it: its Control UI offers model setup
+	 * instead of the composer when an agent has no primary.
+	 */
+	json_array_foreach(agents, i, a)
+	{
+		const char *id = json_string_value(json_object_get(a, "id"));
+		char *ref = catalog_default_ref(gw->cfg, id);
+		json_t *fb = catalog_fallbacks(gw->cfg, id), *model = json_object();
+
+		if (ref)
+			json_object_set_new(model, "primary", json_string(ref));
+		if (json_array_size(fb))
+			json_object_set(model, "fallbacks", fb);
+		json_decref(fb);
+		json_object_set_new(a, "model", model);
+		free(ref);
+	}
 	gw_call_ok(call,
 		   json_pack("{s:s, s:s, s:s, s:o}", "defaultId", gateway_default_agent(gw),
 			     "mainKey", main_key && *main_key ? main_key : "main", "scope",

@@ -5,8 +5,15 @@
 
 import { h, replace, ago, toast, confirmDialog } from "../dom.js";
 
-// Exec prompts seen on this connection, by id (the gateway may have no list method).
+// What waits, kept current by events alone: exec prompts by id, and the
+// number of device pairing requests. Nothing here polls: exec prompts come
+// and go with exec.approval.requested/resolved, and the lists are read once
+// per connection (hello) and again only when a device.pair.* event says the
+// pairing list changed.
 const execPending = new Map();
+let execListing = Promise.resolve();
+let devicesPending = 0;
+let devicesStale = true;
 
 function execRow(p) {
   const r = p.request || {};
@@ -15,10 +22,30 @@ function execRow(p) {
     decisions: r.allowedDecisions || p.allowedDecisions || ["allow-once", "allow-always", "deny"] };
 }
 
+// The prompts pending right now (after a reconnect, prompts answered while we
+// were away are gone and ones asked meanwhile are there).
+function loadExecList(gw) {
+  execListing = (async () => {
+    if (!gw.has("exec.approval.list")) return;
+    try {
+      const r = await gw.request("exec.approval.list", {});
+      const list = Array.isArray(r) ? r : (r && (r.approvals || r.pending)) || [];
+      execPending.clear();
+      for (const p of list) if (p && p.id) execPending.set(p.id, execRow(p));
+    } catch {
+      /* events still arrive */
+    }
+  })();
+  return execListing;
+}
+
 async function pendingDevices(app) {
   if (!app.gw.has("device.pair.list")) return { pending: [], paired: [] };
   try {
-    return await app.gw.request("device.pair.list", {});
+    const d = await app.gw.request("device.pair.list", {});
+    devicesPending = (d.pending || []).length;
+    devicesStale = false;
+    return d;
   } catch {
     return { pending: [], paired: [] };
   }
@@ -32,8 +59,9 @@ const view = {
   /** Refresh the nav badge: pending pairing requests plus exec prompts. */
   async count(app) {
     if (app.gw.state !== "connected") return;
-    const d = await pendingDevices(app);
-    app.setBadge("approvals", (d.pending || []).length + execPending.size);
+    await execListing;
+    if (devicesStale) await pendingDevices(app);
+    app.setBadge("approvals", devicesPending + execPending.size);
   },
 
   mount(el, app) {
@@ -75,14 +103,7 @@ const view = {
     }
 
     async function loadExec() {
-      if (app.gw.has("exec.approval.list")) {
-        try {
-          const r = await app.gw.request("exec.approval.list", {});
-          for (const p of r.approvals || r.pending || r || []) if (p && p.id) execPending.set(p.id, execRow(p));
-        } catch {
-          /* events still arrive */
-        }
-      }
+      await execListing;
       paintExec();
     }
 
@@ -145,6 +166,7 @@ const view = {
     }));
     offs.push(app.gw.on("device.pair.requested", loadDevices));
     offs.push(app.gw.on("device.pair.resolved", loadDevices));
+    // trackExecApprovals (registered first) has started the list read on hello.
     offs.push(app.gw.on("hello", () => { loadExec(); loadDevices(); }));
     loadExec();
     loadDevices();
@@ -154,8 +176,15 @@ const view = {
 };
 export default view;
 
-// Exec prompts arrive whichever view is open: keep the map current from the start.
+// Exec prompts arrive whichever view is open: keep the map current from the
+// start. Called before anyone else listens, so count() sees the new state.
 export function trackExecApprovals(gw) {
   gw.on("exec.approval.requested", (p) => p && p.id && execPending.set(p.id, execRow(p)));
   gw.on("exec.approval.resolved", (p) => p && p.id && execPending.delete(p.id));
+  gw.on("device.pair.requested", () => { devicesStale = true; });
+  gw.on("device.pair.resolved", () => { devicesStale = true; });
+  gw.on("hello", () => {
+    devicesStale = true;
+    loadExecList(gw);
+  });
 }
