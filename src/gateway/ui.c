@@ -237,9 +237,8 @@ bool gw_ui_etag_matches(const char *if_none_match, const char *etag)
 		}
 		if (n == elen && !memcmp(tag, etag, n))
 			return true;
-		p += n;
-		if (!n)
-			p++;
+		/* n is 0 only at the end or at a stray separator: step over it, never past the NUL. */
+		p += n ? n : *p ? 1 : 0;
 	}
 	return false;
 }

@@ -111,6 +111,10 @@ static void test_etag_matches(void **state)
 	assert_false(gw_ui_etag_matches("W/", "\"a\""));
 	assert_false(gw_ui_etag_matches(",,,W/,", "\"a\""));
 	assert_false(gw_ui_etag_matches("\"", "\"a\""));
+	/* ends on whitespace or a bare W/ (the fuzzer's find: a read past the NUL) */
+	assert_true(gw_ui_etag_matches("\"a\" ", "\"a\""));
+	assert_false(gw_ui_etag_matches("\"b\" ", "\"a\""));
+	assert_false(gw_ui_etag_matches("\"b\", W/", "\"a\""));
 }
 
 /* ==== paths ==== */
