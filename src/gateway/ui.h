@@ -26,7 +26,9 @@
  * sent when it exists and gzip is accepted, "assets/" files immutable,
  * index.html with its "./assets/" links anchored at the base path, the
  * base path stamped on <html data-openclaw-control-ui-base-path>, and the
- * CSP allowing its inline scripts by their SHA-256 hashes.
+ * CSP allowing its inline scripts by their SHA-256 hashes. Its files are
+ * read on libuv's thread pool (the answer goes out through the HTTP
+ * server's deferred response), never on the event loop.
  *
  * Both answer OpenClaw's bootstrap config (<base>/control-ui-config.json,
  * <base>/__openclaw/control-ui-config.json and, at the root,
