@@ -167,6 +167,34 @@ def test_root_directory_and_traversal(gateway, penv, tmp_path):
     assert status == 200 and cfg["basePath"] == "/oc" and cfg["assistantName"]
 
 
+def test_root_revalidation_head_and_literal_names(gateway, penv, tmp_path):
+    """Root files are read off the loop and answered later: 304s, HEAD,
+    q=0 and names that only look encoded still come out right."""
+    root = tmp_path / "uiroot"
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><html><body>r</body></html>")
+    (root / "assets" / "app.js").write_text("x = 1;\n" * 1000)
+    (root / "assets" / "app.js.gz").write_bytes(gzip.compress((root / "assets" / "app.js").read_bytes()))
+    (root / "%2e%2e").mkdir()
+    (root / "%2e%2e" / "odd.txt").write_text("literal")
+    penv.write_config('{ gateway: { controlUi: { root: "%s" } } }' % root)
+    g = gateway()
+    status, h, body = fetch(g.port, "/assets/app.js", {"Accept-Encoding": "gzip"})
+    assert status == 200 and h["content-encoding"] == "gzip" and h["etag"].endswith('-gz"')
+    status, h2, body = fetch(g.port, "/assets/app.js", {"Accept-Encoding": "gzip",
+                                                         "If-None-Match": 'W/"x", ' + h["etag"]})
+    assert status == 304 and body == b"" and h2["etag"] == h["etag"]
+    status, h3, body = fetch(g.port, "/assets/app.js", {"Accept-Encoding": "gzip;q=0",
+                                                         "If-None-Match": h["etag"]})
+    assert status == 200 and "content-encoding" not in h3 and body == b"x = 1;\n" * 1000
+    status, h4, body = fetch(g.port, "/assets/app.js", method="HEAD")
+    assert status == 200 and body == b"" and h4["content-length"] == str(7000)
+    # Decoded once by the server, never twice: "%252e%252e" is the directory "%2e%2e".
+    status, _, body = fetch(g.port, "/%252e%252e/odd.txt")
+    assert status == 200 and body == b"literal"
+    assert fetch(g.port, "/assets/..%5c..%5cindex.html")[0] == 404
+
+
 # ==== in the browser ====
 
 @pytest.fixture
