@@ -27,19 +27,24 @@ for src in src/*/*.c; do
 	objs="$objs $o"
 done
 
-# Generated sources the Makefile also builds (the embedded templates).
+# Generated sources the Makefile also builds: the embedded templates and
+# Control UI (ui.c needs its file table, so every target links it).
 mkdir -p "$B/gen"
-scripts/embed.sh embed_templates templates > "$B/gen/templates.c.tmp"
-if ! cmp -s "$B/gen/templates.c.tmp" "$B/gen/templates.c" 2>/dev/null; then
-	mv "$B/gen/templates.c.tmp" "$B/gen/templates.c"
-fi
-rm -f "$B/gen/templates.c.tmp"
-o="$B/obj/gen_templates.o"
-if [ ! -f "$o" ] || [ "$B/gen/templates.c" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
-	# shellcheck disable=SC2086
-	clang $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$B/gen/templates.c" -o "$o"
-fi
-objs="$objs $o"
+gen() { # gen NAME SYMBOL DIR [embed.sh flags]
+	scripts/embed.sh $4 "$2" "$3" > "$B/gen/$1.c.tmp"
+	if ! cmp -s "$B/gen/$1.c.tmp" "$B/gen/$1.c" 2>/dev/null; then
+		mv "$B/gen/$1.c.tmp" "$B/gen/$1.c"
+	fi
+	rm -f "$B/gen/$1.c.tmp"
+	o="$B/obj/gen_$1.o"
+	if [ ! -f "$o" ] || [ "$B/gen/$1.c" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
+		# shellcheck disable=SC2086
+		clang $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$B/gen/$1.c" -o "$o"
+	fi
+	objs="$objs $o"
+}
+gen templates embed_templates templates ""
+gen ui embed_ui ui -z
 
 for target in "$@"; do
 	name=$(basename "$target" .c)
