@@ -1003,9 +1003,11 @@ static size_t sk_roots(struct root *roots, size_t max, const struct config *cfg,
 
 	json_array_foreach(json_object_get(json_object_get(sk, "load"), "extraDirs"), i, x)
 	{
-		if (sk_trimmed(x) && n < max - 5)
-			roots[n++] = (struct root){ fs_expand_home(sk_trimmed(x)), "extra",
-						    "openclaw-extra" };
+		char *t = sk_strdup_trim(json_string_value(x)); /* " ~/x " as OpenClaw trims */
+
+		if (t && n < max - 5)
+			roots[n++] = (struct root){ fs_expand_home(t), "extra", "openclaw-extra" };
+		free(t);
 	}
 	if ((dir = sk_bundled_dir()))
 		roots[n++] = (struct root){ dir, "bundled", "openclaw-bundled" };
