@@ -33,9 +33,9 @@
 #define AGENT_LANE_IDLE_MS     (5 * 60 * 1000)
 #define AGENT_STORE_FLUSH_MS   1000
 /* With skills.load.watch off, skills are rescanned on a turn at most this often. */
-#define AGENT_SKILLS_TTL_MS     5000
+#define AGENT_SKILLS_TTL_MS    5000
 /* With it on, a snapshot this old is refreshed off the loop (binaries installed since). */
-#define AGENT_SKILLS_MAX_AGE_MS (5 * 60 * 1000)
+#define AGENT_SKILLS_MAXAGE_MS (5 * 60 * 1000)
 
 struct session_store;
 struct tool_call;
@@ -228,6 +228,8 @@ static inline const struct config *rt_cfg(const struct agent_rt *rt)
 const struct skill_set *rt_agent_skills(struct agent_rt *rt, struct agent_state *a);
 /* The config changed: gating may have too. Reload the snapshot. */
 void rt_agent_skills_stale(struct agent_state *a);
+/* Close the watch's handles (shutdown: the loop must drain); the snapshot stays. */
+void rt_agent_skills_stop(struct agent_state *a);
 /* Stop watching and release the snapshot (agent_state_free). */
 void rt_agent_skills_release(struct agent_state *a);
 

@@ -656,6 +656,8 @@ void agent_rt_shutdown(struct agent_rt *rt)
 		rt->flush_open = false;
 	}
 	rt_flush_stores(rt);
+	for (struct agent_state *a = rt->agents; a; a = a->next)
+		rt_agent_skills_stop(a);
 	/* every handle is closed here, so the loop can drain before agent_rt_free */
 	while ((l = rt->lanes)) {
 		rt->lanes = l->next;

@@ -9,7 +9,7 @@
  * snapshot is usually in place; a turn that comes first loads it itself,
  * so it never sees a skill list older than the change. Binaries installed
  * later are not a file event in a skill folder: a snapshot older than
- * AGENT_SKILLS_MAX_AGE_MS is refreshed on the pool, with the turn using
+ * AGENT_SKILLS_MAXAGE_MS is refreshed on the pool, with the turn using
  * the current one meanwhile.
  *
  * With the watch off (or when inotify could not watch everything), the
@@ -104,7 +104,7 @@ static void skw_arm(struct agent_skills_watch *s, const struct config *cfg)
 	char *managed;
 	json_t *roots;
 
-	if (!skw_enabled(cfg)) {
+	if (!skw_enabled(cfg) || s->rt->stopping) {
 		skills_watch_free(s->w);
 		s->w = NULL;
 		return;
@@ -143,7 +143,7 @@ const struct skill_set *rt_agent_skills(struct agent_rt *rt, struct agent_state 
 		skills_load_cancel(s->req); /* this load is as fresh as the pending one */
 		s->req = NULL;
 		skw_arm(s, cfg);
-	} else if (age > AGENT_SKILLS_MAX_AGE_MS && !s->req) {
+	} else if (age > AGENT_SKILLS_MAXAGE_MS && !s->req && !rt->stopping) {
 		skw_reload_async(s); /* this turn keeps the current snapshot */
 	}
 	return &a->skills;
@@ -153,11 +153,23 @@ void rt_agent_skills_stale(struct agent_state *a)
 {
 	struct agent_skills_watch *s = a->skills_watch;
 
-	if (!s || !a->skills_at)
+	if (!s || !a->skills_at || s->rt->stopping)
 		return;
 	s->gen++;
 	s->stale = true;
 	skw_reload_async(s);
+}
+
+void rt_agent_skills_stop(struct agent_state *a)
+{
+	struct agent_skills_watch *s = a->skills_watch;
+
+	if (s) {
+		skills_load_cancel(s->req);
+		s->req = NULL;
+		skills_watch_free(s->w);
+		s->w = NULL;
+	}
 }
 
 void rt_agent_skills_release(struct agent_state *a)

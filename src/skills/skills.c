@@ -1301,10 +1301,13 @@ struct skills_load_req *skills_load_async(uv_loop_t *loop, const struct config *
 	if (cfg && cfg->root)
 		r->cfg.root = json_deep_copy(cfg->root);
 	/*
-	 * config_get builds the schema's lookup index on first use; touch it
-	 * here, on the loop thread, so the worker only ever reads it.
+	 * config_get builds the schema's lookup index, and parses a default,
+	 * on first use: read every key skills_load reads here, on the loop
+	 * thread, so that the worker only ever finds them built.
 	 */
 	(void)config_get(&r->cfg, "agents.defaults.skills");
+	(void)config_get(&r->cfg, "agents.list");
+	(void)config_get(&r->cfg, "agents.entries");
 	r->workspace = workspace ? xstrdup(workspace) : NULL;
 	r->managed_dir = managed_dir ? xstrdup(managed_dir) : NULL;
 	r->agent_id = agent_id ? xstrdup(agent_id) : NULL;

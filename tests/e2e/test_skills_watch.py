@@ -69,6 +69,8 @@ def test_new_skill_in_a_fresh_workspace_reaches_the_next_turn(penv, gateway, fak
         time.sleep(SETTLE)
         p = turn(c, fake)
         assert "beaver-facts" not in p and "<name>otter-facts</name>" in p
+    # The watches are closed at shutdown: the gateway exits cleanly, not on a timeout.
+    assert g.stop() == 0
 
 
 def test_managed_dir_and_editor_style_saves(penv, gateway, fake, tmp_path):  # noqa: F811
