@@ -22,7 +22,8 @@ struct sw_dir {
 	uv_fs_event_t h;
 	struct skills_watch *w;
 	char *path;
-	char *want; /* only this entry name counts; NULL: any name not starting with '.' */
+	bool any;     /* any entry name not starting with '.' counts */
+	json_t *want; /* else only these entry names (array of strings) */
 	struct sw_dir *next;
 };
 
@@ -54,7 +55,7 @@ static void sw_dir_closed(uv_handle_t *h)
 	struct skills_watch *w = d->w;
 
 	free(d->path);
-	free(d->want);
+	json_decref(d->want);
 	free(d);
 	sw_release_ref(w);
 }
@@ -103,8 +104,14 @@ static void sw_on_event(uv_fs_event_t *h, const char *filename, int events, int 
 		hit = true; /* we may have missed something: rescan */
 	} else if (!filename) {
 		hit = true; /* the kernel did not say which: assume ours */
+	} else if (d->any) {
+		hit = filename[0] != '.';
 	} else {
-		hit = d->want ? !strcmp(filename, d->want) : filename[0] != '.';
+		const json_t *x;
+		size_t i;
+
+		hit = false;
+		json_array_foreach(d->want, i, x) hit |= !strcmp(filename, json_string_value(x));
 	}
 	if (!hit)
 		return;
@@ -112,28 +119,32 @@ static void sw_on_event(uv_fs_event_t *h, const char *filename, int events, int 
 	uv_timer_start(&w->timer, sw_on_timer, w->debounce_ms, 0);
 }
 
-/* Add `path` (filtered to `want`) to the set being built in `list`, once. */
+/*
+ * Add `path` to the set being built in `list`, once, for the entry name
+ * `want` (NULL: any name). A workspace watched for both "skills" and
+ * ".agents" still ignores its other files, which the agent writes often.
+ */
 static void sw_add(struct skills_watch *w, struct sw_dir **list, size_t *n, const char *path,
 		   const char *want)
 {
 	struct sw_dir *d;
 
-	for (d = *list; d; d = d->next) {
-		if (strcmp(d->path, path))
-			continue;
-		if (d->want && (!want || strcmp(d->want, want))) {
-			free(d->want); /* wanted for two reasons: take every name */
-			d->want = NULL;
-		}
-		return;
+	for (d = *list; d; d = d->next)
+		if (!strcmp(d->path, path))
+			break;
+	if (!d) {
+		d = xcalloc(1, sizeof(*d));
+		d->w = w;
+		d->path = xstrdup(path);
+		d->want = json_array();
+		d->next = *list;
+		*list = d;
+		(*n)++;
 	}
-	d = xcalloc(1, sizeof(*d));
-	d->w = w;
-	d->path = xstrdup(path);
-	d->want = want ? xstrdup(want) : NULL;
-	d->next = *list;
-	*list = d;
-	(*n)++;
+	if (!want)
+		d->any = true;
+	else
+		json_array_append_new(d->want, json_string(want));
 }
 
 /* A root that exists: it, and (unless it is a skill itself) each skill folder in it. */
@@ -223,7 +234,7 @@ static void sw_arm(struct skills_watch *w)
 					 SKILLS_WATCH_MAX_DIRS);
 			w->failed = true;
 			free(d->path);
-			free(d->want);
+			json_decref(d->want);
 			free(d);
 			continue;
 		}

@@ -142,15 +142,15 @@ static void test_missing_root_is_watched_through_its_parent(void **state)
 {
 	uv_loop_t loop;
 	struct probe p = { .loop = &loop, .stop_after = 1 };
-	json_t *roots = roots1("ws/skills");
-	char *ws = path("ws");
+	char *ws = path("ws"), *r1 = path("ws/skills"), *r2 = path("ws/.agents/skills");
+	json_t *roots = json_pack("[s,s]", r1, r2);
 	struct skills_watch *w;
 
 	(void)state;
 	assert_int_equal(fs_mkdir_p(ws, 0700), 0);
 	uv_loop_init(&loop);
 	w = skills_watch_new(&loop, DEBOUNCE_MS, on_change, &p);
-	assert_int_equal(skills_watch_set(w, roots), 1); /* ws, for "skills" */
+	assert_int_equal(skills_watch_set(w, roots), 1); /* ws, for "skills" and ".agents" */
 
 	/* Something else in the workspace is not a skills change. */
 	free(tu_write_file(ws, "AGENTS.md", "hi", 0600));
@@ -164,11 +164,18 @@ static void test_missing_root_is_watched_through_its_parent(void **state)
 	p.stop_after = 2;
 	run_for(&loop, GUARD_MS);
 	assert_int_equal(p.fired, 2);
+	/* The other missing root, through the same parent. */
+	write_skill("ws/.agents/skills/other", "hi");
+	p.stop_after = 3;
+	run_for(&loop, GUARD_MS);
+	assert_int_equal(p.fired, 3);
 
 	skills_watch_free(w);
 	close_loop(&loop);
 	json_decref(roots);
 	free(ws);
+	free(r1);
+	free(r2);
 }
 
 static void test_unrelated_changes_are_ignored(void **state)
