@@ -39,8 +39,10 @@
  * sessions are busy, at the price of a re-read (~1 ms per 100 kB).
  */
 #define AGENT_TR_CACHE_BYTES   (512u << 10)
-/* Skills are rescanned at most this often: a turn does not walk six directories. */
+/* With skills.load.watch off, skills are rescanned on a turn at most this often. */
 #define AGENT_SKILLS_TTL_MS    5000
+/* With it on, a snapshot this old is refreshed off the loop (binaries installed since). */
+#define AGENT_SKILLS_MAXAGE_MS (5 * 60 * 1000)
 
 struct session_store;
 struct tool_call;
@@ -55,8 +57,9 @@ struct agent_state {
 	struct auth_store *auth;
 	bool workspace_ready;
 	bool dirty;              /* the session store has changes not yet saved (rt_store_dirty) */
-	struct skill_set skills; /* the skills snapshot, reloaded after AGENT_SKILLS_TTL_MS */
+	struct skill_set skills; /* the skills snapshot: rt_agent_skills (skillwatch.c) */
 	int64_t skills_at;       /* monotonic ms of that load; 0: never */
+	struct agent_skills_watch *skills_watch; /* what keeps it fresh; NULL until first use */
 };
 
 /* A message waiting for its session's lane. */
@@ -222,6 +225,20 @@ static inline const struct config *rt_cfg(const struct agent_rt *rt)
 {
 	return *rt->cfgp;
 }
+
+/* skillwatch.c */
+/*
+ * The agent's skills snapshot for a turn: loaded on first use and again
+ * after a change the watch saw (skills.load.watch), else after
+ * AGENT_SKILLS_TTL_MS. Borrowed; valid until the loop runs again.
+ */
+const struct skill_set *rt_agent_skills(struct agent_rt *rt, struct agent_state *a);
+/* The config changed: gating may have too. Reload the snapshot. */
+void rt_agent_skills_stale(struct agent_state *a);
+/* Close the watch's handles (shutdown: the loop must drain); the snapshot stays. */
+void rt_agent_skills_stop(struct agent_state *a);
+/* Stop watching and release the snapshot (agent_state_free). */
+void rt_agent_skills_release(struct agent_state *a);
 
 /* runtime.c */
 /* The default agent's id (agents.list[].default, else the first, else "main"). */

@@ -729,7 +729,6 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 	const struct config *cfg = rt_cfg(run->rt);
 	struct agent_state *a = run->lane->agent;
 	struct prompt_ctx pc = { 0 };
-	char *managed = NULL;
 	json_t *specs, *brief, *s;
 	size_t i;
 	const char *tl = json_string_value(json_object_get(entry, "thinkingLevel"));
@@ -747,13 +746,6 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 				      json_pack("{s:O, s:O}", "name", json_object_get(s, "name"),
 						"description", json_object_get(s, "description")));
 	}
-	if (!a->skills_at || time_mono_ms() - a->skills_at > AGENT_SKILLS_TTL_MS) {
-		managed = xasprintf("%s/skills", run->rt->paths->state_dir);
-		skills_release(&a->skills);
-		memset(&a->skills, 0, sizeof(a->skills));
-		skills_load(&a->skills, cfg, a->workspace, managed, run->agent_id);
-		a->skills_at = time_mono_ms();
-	}
 	pc.cfg = cfg;
 	pc.agent_id = run->agent_id;
 	pc.workspace = a->workspace;
@@ -761,7 +753,7 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 	pc.main_session = str_ends_with(run->session_key, ":main");
 	pc.mode = strstr(run->session_key, ":subagent:") ? PROMPT_MINIMAL : PROMPT_FULL;
 	pc.tools = brief;
-	pc.skills = &a->skills;
+	pc.skills = rt_agent_skills(run->rt, a);
 	pc.model_ref = run->model_ref;
 	pc.thinking = run->thinking;
 	pc.heartbeats = true;
@@ -772,7 +764,6 @@ static int run_prepare_context(struct agent_run *run, json_t *entry, char *err, 
 		free(run->system);
 		run->system = s2;
 	}
-	free(managed);
 	json_decref(brief);
 	run->context = transcript_context(&run->lane->tr);
 	(void)err;

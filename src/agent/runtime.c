@@ -105,7 +105,7 @@ static void agent_state_free(struct agent_state *a)
 {
 	session_store_free(a->store);
 	auth_store_free(a->auth);
-	skills_release(&a->skills);
+	rt_agent_skills_release(a);
 	free(a->id);
 	free(a->workspace);
 	free(a->agent_dir);
@@ -696,6 +696,8 @@ void agent_rt_shutdown(struct agent_rt *rt)
 		rt->flush_open = false;
 	}
 	rt_flush_stores(rt);
+	for (struct agent_state *a = rt->agents; a; a = a->next)
+		rt_agent_skills_stop(a);
 	/* every handle is closed here, so the loop can drain before agent_rt_free */
 	while ((l = rt->lanes)) {
 		rt->lanes = l->next;
@@ -731,6 +733,8 @@ void agent_rt_config_changed(struct agent_rt *rt)
 {
 	if (rt->hb)
 		heartbeat_config_changed(rt->hb);
+	for (struct agent_state *a = rt->agents; a; a = a->next)
+		rt_agent_skills_stale(a);
 }
 
 char *agent_rt_agent_for_key(struct agent_rt *rt, const char *session_key)

@@ -12,8 +12,8 @@
 
 /* Every family's table; features.methods lists them in this order. */
 static const struct gw_method *const gw_families[] = {
-	gw_methods_system, gw_methods_config,    gw_methods_devices,
-	gw_methods_agent,  gw_methods_approvals, gw_methods_controlui,
+	gw_methods_system,    gw_methods_config,    gw_methods_devices, gw_methods_agent,
+	gw_methods_approvals, gw_methods_controlui, gw_methods_skills,
 };
 
 /*
@@ -32,6 +32,7 @@ static const char *const gw_events[] = {
 	"agent",
 	"chat",
 	"sessions.changed",
+	"skills.changed",
 	"exec.approval.requested",
 	"exec.approval.resolved",
 };

@@ -62,6 +62,7 @@ static const struct {
 	{ "chat", SCOPE_READ },
 	{ "session.", SCOPE_READ },
 	{ "sessions.changed", SCOPE_READ },
+	{ "skills.changed", SCOPE_READ },
 	{ "config.changed", SCOPE_READ },
 	{ "cron", SCOPE_READ },
 	{ "device.pair.", SCOPE_PAIRING },

@@ -993,15 +993,60 @@ static int sk_cmp_skill(const void *a, const void *b)
 	return r ? r : strcmp(x->name, y->name);
 }
 
+/* The roots skills_load scans, lowest precedence first; returns how many (at most `max`). */
+static size_t sk_roots(struct root *roots, size_t max, const struct config *cfg,
+		       const char *workspace, const char *managed_dir)
+{
+	json_t *sk = cfg && cfg->root ? json_object_get(cfg->root, "skills") : NULL, *x;
+	char *home = fs_expand_home("~"), *dir;
+	size_t n = 0, i;
+
+	json_array_foreach(json_object_get(json_object_get(sk, "load"), "extraDirs"), i, x)
+	{
+		char *t = sk_strdup_trim(json_string_value(x)); /* " ~/x " as OpenClaw trims */
+
+		if (t && n < max - 5)
+			roots[n++] = (struct root){ fs_expand_home(t), "extra", "openclaw-extra" };
+		free(t);
+	}
+	if ((dir = sk_bundled_dir()))
+		roots[n++] = (struct root){ dir, "bundled", "openclaw-bundled" };
+	if (managed_dir)
+		roots[n++] = (struct root){ xstrdup(managed_dir), "managed", "openclaw-managed" };
+	if (home[0] == '/')
+		roots[n++] = (struct root){ fs_join(home, ".agents/skills"), "agents",
+					    "agents-skills-personal" };
+	if (workspace) {
+		roots[n++] = (struct root){ fs_join(workspace, ".agents/skills"), "agents",
+					    "agents-skills-project" };
+		roots[n++] = (struct root){ fs_join(workspace, "skills"), "workspace",
+					    "openclaw-workspace" };
+	}
+	free(home);
+	return n;
+}
+
+json_t *skills_roots(const struct config *cfg, const char *workspace, const char *managed_dir)
+{
+	struct root roots[SKILLS_MAX_ROOTS];
+	size_t n = sk_roots(roots, ARRAY_SIZE(roots), cfg, workspace, managed_dir);
+	json_t *r = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(r, json_string(roots[i].dir));
+		free(roots[i].dir);
+	}
+	return r;
+}
+
 int skills_load(struct skill_set *out, const struct config *cfg, const char *workspace,
 		const char *managed_dir, const char *agent_id)
 {
-	struct root roots[64];
-	size_t nroots = 0, i;
+	struct root roots[SKILLS_MAX_ROOTS];
+	size_t nroots, i;
 	struct bin_cache bc = { json_object() };
 	json_t *sk = cfg && cfg->root ? json_object_get(cfg->root, "skills") : NULL;
 	json_t *x, *allow_bundled, *agent, *filter = NULL, *man;
-	char *home = fs_expand_home("~"), *dir;
 
 	memset(out, 0, sizeof(*out));
 	out->invalid = json_array();
@@ -1009,27 +1054,7 @@ int skills_load(struct skill_set *out, const struct config *cfg, const char *wor
 	out->managed_dir = managed_dir ? xstrdup(managed_dir) : NULL;
 	out->agent_id = agent_id ? xstrdup(agent_id) : NULL;
 
-	json_array_foreach(json_object_get(json_object_get(sk, "load"), "extraDirs"), i, x)
-	{
-		if (sk_trimmed(x) && nroots < ARRAY_SIZE(roots) - 5)
-			roots[nroots++] = (struct root){ fs_expand_home(sk_trimmed(x)), "extra",
-							 "openclaw-extra" };
-	}
-	if ((dir = sk_bundled_dir()))
-		roots[nroots++] = (struct root){ dir, "bundled", "openclaw-bundled" };
-	if (managed_dir)
-		roots[nroots++] =
-			(struct root){ xstrdup(managed_dir), "managed", "openclaw-managed" };
-	if (home[0] == '/')
-		roots[nroots++] = (struct root){ fs_join(home, ".agents/skills"), "agents",
-						 "agents-skills-personal" };
-	if (workspace) {
-		roots[nroots++] = (struct root){ fs_join(workspace, ".agents/skills"), "agents",
-						 "agents-skills-project" };
-		roots[nroots++] = (struct root){ fs_join(workspace, "skills"), "workspace",
-						 "openclaw-workspace" };
-	}
-	free(home);
+	nroots = sk_roots(roots, ARRAY_SIZE(roots), cfg, workspace, managed_dir);
 	for (i = 0; i < nroots; i++) {
 		sk_load_root(out, &roots[i]);
 		free(roots[i].dir);
@@ -1227,4 +1252,81 @@ json_t *skills_status_json(const struct skill_set *set)
 	}
 	json_object_set_new(r, "skills", arr);
 	return r;
+}
+
+/* ==== loading off the loop ==== */
+
+struct skills_load_req {
+	uv_work_t work;
+	struct config cfg; /* a private deep copy: only the worker reads it */
+	char *workspace, *managed_dir, *agent_id;
+	struct skill_set *set;
+	skills_load_fn done;
+	void *arg;
+	bool cancelled;
+};
+
+static void sk_async_work(uv_work_t *w)
+{
+	struct skills_load_req *r = w->data;
+
+	r->set = xcalloc(1, sizeof(*r->set));
+	skills_load(r->set, &r->cfg, r->workspace, r->managed_dir, r->agent_id);
+}
+
+static void sk_async_done(uv_work_t *w, int status)
+{
+	struct skills_load_req *r = w->data;
+
+	if (status == 0 && !r->cancelled) {
+		r->done(r->arg, r->set);
+	} else if (r->set) {
+		skills_release(r->set);
+		free(r->set);
+	}
+	config_release(&r->cfg);
+	free(r->workspace);
+	free(r->managed_dir);
+	free(r->agent_id);
+	free(r);
+}
+
+struct skills_load_req *skills_load_async(uv_loop_t *loop, const struct config *cfg,
+					  const char *workspace, const char *managed_dir,
+					  const char *agent_id, skills_load_fn done, void *arg)
+{
+	struct skills_load_req *r = xcalloc(1, sizeof(*r));
+
+	config_init(&r->cfg);
+	if (cfg && cfg->root)
+		r->cfg.root = json_deep_copy(cfg->root);
+	/*
+	 * config_get builds the schema's lookup index, and parses a default,
+	 * on first use: read every key skills_load reads here, on the loop
+	 * thread, so that the worker only ever finds them built.
+	 */
+	(void)config_get(&r->cfg, "agents.defaults.skills");
+	(void)config_get(&r->cfg, "agents.list");
+	(void)config_get(&r->cfg, "agents.entries");
+	r->workspace = workspace ? xstrdup(workspace) : NULL;
+	r->managed_dir = managed_dir ? xstrdup(managed_dir) : NULL;
+	r->agent_id = agent_id ? xstrdup(agent_id) : NULL;
+	r->done = done;
+	r->arg = arg;
+	r->work.data = r;
+	if (uv_queue_work(loop, &r->work, sk_async_work, sk_async_done) < 0) {
+		config_release(&r->cfg);
+		free(r->workspace);
+		free(r->managed_dir);
+		free(r->agent_id);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void skills_load_cancel(struct skills_load_req *req)
+{
+	if (req)
+		req->cancelled = true;
 }

@@ -38,6 +38,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 struct config;
 
@@ -48,6 +49,8 @@ struct config;
 #define SKILLS_PROMPT_MAX_CHARS  18000
 /* Skill folders read per root; the rest are ignored with a warning. */
 #define SKILLS_MAX_PER_ROOT      512
+/* Skill roots at most (extraDirs beyond this are ignored). */
+#define SKILLS_MAX_ROOTS         64
 
 struct skill {
 	char *name;         /* front matter name, else the folder name */
@@ -97,6 +100,31 @@ struct skill_set {
 int skills_load(struct skill_set *out, const struct config *cfg, const char *workspace,
 		const char *managed_dir, const char *agent_id);
 void skills_release(struct skill_set *set);
+
+/*
+ * The folders skills_load scans for these arguments, lowest precedence
+ * first, as absolute path strings (they need not exist): what a watcher
+ * watches. New array.
+ */
+json_t *skills_roots(const struct config *cfg, const char *workspace, const char *managed_dir);
+
+/*
+ * skills_load on the libuv thread pool, so that a scan (readdir, SKILL.md
+ * reads, a stat per requires.bins entry and PATH directory) never holds up
+ * the event loop. The config tree is deep-copied here, on the loop thread:
+ * the worker never reads the live config, which a reload may replace.
+ * `done` runs on the loop thread and owns the set it is given (release it
+ * with skills_release and free it). Returns a handle for
+ * skills_load_cancel, or NULL when the work could not be queued (`done` is
+ * then never called).
+ */
+struct skills_load_req;
+typedef void (*skills_load_fn)(void *arg, struct skill_set *set);
+struct skills_load_req *skills_load_async(uv_loop_t *loop, const struct config *cfg,
+					  const char *workspace, const char *managed_dir,
+					  const char *agent_id, skills_load_fn done, void *arg);
+/* `done` will not be called; the result is dropped when the worker finishes. */
+void skills_load_cancel(struct skills_load_req *req);
 
 /* The skill named `name` (exact, else case-insensitive), or NULL. */
 const struct skill *skills_find(const struct skill_set *set, const char *name);

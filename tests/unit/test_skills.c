@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "config/config.h"
 #include "core/fs.h"
@@ -485,6 +486,77 @@ static void test_oversize(void **state)
 	skills_release(&set);
 }
 
+static void test_roots(void **state)
+{
+	struct env *e = *state;
+	struct config cfg;
+	json_t *r;
+	char want[PATH_MAX + 32];
+
+	cfg_from(&cfg, "{\"skills\":{\"load\":{\"extraDirs\":[\" /x/extra \", \"\"]}}}");
+	r = skills_roots(&cfg, e->ws, e->managed);
+	/* extra, bundled, managed, ~/.agents/skills, ws/.agents/skills, ws/skills */
+	assert_int_equal(json_array_size(r), 6);
+	assert_string_equal(json_string_value(json_array_get(r, 0)), "/x/extra");
+	assert_string_equal(json_string_value(json_array_get(r, 1)), e->bundled);
+	assert_string_equal(json_string_value(json_array_get(r, 2)), e->managed);
+	snprintf(want, sizeof(want), "%s/.agents/skills", e->home);
+	assert_string_equal(json_string_value(json_array_get(r, 3)), want);
+	snprintf(want, sizeof(want), "%s/skills", e->ws);
+	assert_string_equal(json_string_value(json_array_get(r, 5)), want);
+	json_decref(r);
+	/* No workspace, no managed dir: just the shared places. */
+	r = skills_roots(NULL, NULL, NULL);
+	assert_int_equal(json_array_size(r), 2);
+	json_decref(r);
+	config_release(&cfg);
+}
+
+struct async_probe {
+	struct skill_set *set;
+	int calls;
+};
+
+static void async_done(void *arg, struct skill_set *set)
+{
+	struct async_probe *p = arg;
+
+	p->calls++;
+	p->set = set;
+}
+
+static void test_load_async(void **state)
+{
+	struct env *e = *state;
+	struct async_probe p = { 0 }, never = { 0 };
+	struct skills_load_req *req;
+	struct config cfg;
+	char wsskills[PATH_MAX + 16];
+	uv_loop_t loop;
+
+	snprintf(wsskills, sizeof(wsskills), "%s/skills", e->ws);
+	mkskill(wsskills, "a", SK("alpha", "from the pool"));
+	mkskill(wsskills, "b", SK("beta", "switched off"));
+	cfg_from(&cfg, "{\"skills\":{\"entries\":{\"beta\":{\"enabled\":false}}}}");
+	uv_loop_init(&loop);
+	assert_non_null(skills_load_async(&loop, &cfg, e->ws, e->managed, "main", async_done, &p));
+	/* The worker has its own copy: the caller may drop the config at once. */
+	config_release(&cfg);
+	req = skills_load_async(&loop, NULL, e->ws, NULL, NULL, async_done, &never);
+	assert_non_null(req);
+	skills_load_cancel(req);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(never.calls, 0);
+	assert_int_equal(p.set->n, 2);
+	assert_string_equal(p.set->agent_id, "main");
+	assert_true(skills_find(p.set, "alpha")->eligible);
+	assert_true(skills_find(p.set, "beta")->disabled);
+	skills_release(p.set);
+	free(p.set);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	struct log_opts lo;
@@ -501,6 +573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prompt_cap, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_openclaw_fixtures, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_oversize, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_roots, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_load_async, env_setup, env_teardown),
 	};
 	log_opts_default(&lo);
 	lo.console_level = LOG_ERROR; /* invalid skills are logged as warnings on purpose */
