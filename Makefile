@@ -113,6 +113,7 @@ bench: $(BIN) $(BENCH_BINS)
 	@bench/agent.py ./$(BIN)
 	@bench/memory.py ./$(BIN)
 	@bench/exec.py ./$(BIN)
+	@bench/ui.py ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
