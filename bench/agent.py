@@ -8,11 +8,17 @@ Figures (one "name: value" line each):
                                against tests/fakes/fake_llm.py answering at once
   fake_direct_median_ms        the same request body sent straight to the fake (its own cost
                                plus one HTTP round trip: what the gateway adds nothing to)
-  gateway_own_median_ms        the difference: the gateway's own time per turn
+  turn_c_median_ms / p99       the same turns driven by bench/wsload.c (a C client that drops
+                               the run's events unparsed), 1000 turns over 20 sessions
+  gateway_own_median_ms        turn_c minus fake_direct: the gateway's own time per turn
+  gateway_own_py_median_ms     the same from the Python client's figure (its own parsing of
+                               every event counted in)
   cli_turn_median_ms           `pincer agent -m hi` one-shot through the gateway, process start
                                to exit, minus fake_direct (the model's share)
-  rss_idle_kb / rss_after_kb   VmRSS of the gateway before the first turn and after TURNS turns
-                               (all in one session's lane, compaction off by window size)
+  rss_idle_kb / rss_after_kb   VmRSS of the gateway before the first turn, after 1000 soak turns
+                               (the transcript cache and finished-run list are full by then) and
+                               after TURNS turns, round-robin over 100 sessions (compaction off
+                               by window size)
 OpenClaw 2026.9.6 on this machine: ~270 ms per agent turn over WS, ~2 s per CLI turn,
 1.26-1.4 GiB after 20 turns (shared openclaw/README.md).
 """
@@ -75,6 +81,15 @@ def main():
             t = time.perf_counter()
             urllib.request.urlopen(rq).read()
             direct.append((time.perf_counter() - t) * 1000)
+        # the same turns from a C client (bench/wsload.c): the Python client's own
+        # parsing of every event is then no longer counted as the gateway's time
+        wsload = Path(PINCER).resolve().parent / "build" / "bench" / "wsload"
+        ctimes = {}
+        if wsload.exists():
+            out = subprocess.run([str(wsload), "turns", str(port), TOKEN, "1000", "20"],
+                                 env=env, check=True, capture_output=True, text=True).stdout
+            ctimes = dict(line.split(": ") for line in out.splitlines())
+            fake.reset()
         cli = []
         for i in range(10):
             t = time.perf_counter()
@@ -82,20 +97,30 @@ def main():
                             "--session-key", "agent:main:cli%d" % i], env=env, check=True,
                            stdout=subprocess.DEVNULL)
             cli.append((time.perf_counter() - t) * 1000)
+        warm = None
         for i in range(TURNS):
             turn(100000 + i, "agent:main:soak%d" % (i % 100))
+            if i + 1 == min(1000, TURNS):
+                warm = rss_kb(gw.pid)
         after = rss_kb(gw.pid)
         d = statistics.median(direct)
         print("turn_e2e_median_ms: %.2f" % statistics.median(e2e))
         print("turn_e2e_p99_ms: %.2f" % pct(e2e, 0.99))
         print("fake_direct_median_ms: %.2f" % d)
-        print("gateway_own_median_ms: %.2f   (budget <= 2; OpenClaw ~270)"
+        print("gateway_own_py_median_ms: %.2f   (Python client: includes its own event parsing)"
               % (statistics.median(e2e) - d))
+        if ctimes:
+            print("turn_c_median_ms: %.2f" % float(ctimes["turn_median_ms"]))
+            print("turn_c_p99_ms: %.2f" % float(ctimes["turn_p99_ms"]))
+            print("gateway_own_median_ms: %.2f   (C client; budget <= 2; OpenClaw ~270)"
+                  % (float(ctimes["turn_median_ms"]) - d))
         print("cli_turn_median_ms: %.1f   (minus model %.1f: %.1f; budget <= 20; OpenClaw ~2000)"
               % (statistics.median(cli), d, statistics.median(cli) - d))
         print("rss_idle_kb: %d" % idle)
-        print("rss_after_%d_turns_kb: %d   (growth %d kB; budget <= 8192)"
-              % (TURNS, after, after - idle))
+        print("rss_after_1000_turns_kb: %d   (the bounded caches filled: %d kB over idle)"
+              % (warm, warm - idle))
+        print("rss_after_%d_turns_kb: %d   (growth %d kB over idle, budget <= 8192; "
+              "%d kB since turn 1000)" % (TURNS, after, after - idle, after - warm))
         c.close()
     finally:
         bg.stop()

@@ -19,6 +19,13 @@
  *	wsload rps PORT TOKEN CONNS SECONDS [INFLIGHT]
  *	    CONNS clients, each keeping INFLIGHT (default 1) `health` requests
  *	    outstanding, for SECONDS after a half-second warm-up.
+ *	wsload turns PORT TOKEN N SESSIONS
+ *	    One client (operator.write) sends N `agent` requests one after
+ *	    another, round-robin over SESSIONS session keys, each timed from
+ *	    the send to its final response (the `accepted` answer and the
+ *	    run's events in between are read and dropped). Ten warm-up turns
+ *	    are not counted. With a model that answers at once, this is the
+ *	    gateway's time per turn plus the model's own round trip.
  *	wsload start BIN RUNS
  *	    `BIN gateway run --port 0` start to listening, bench/startup.sh's
  *	    method (clock read before spawning and when the "listening" line
@@ -110,6 +117,7 @@ struct conn {
 static const char *g_token;
 static int g_port;
 static bool g_ui;
+static const char *g_scopes = "\"operator.read\"";
 
 static void grow(char **p, size_t *cap, size_t need)
 {
@@ -213,9 +221,9 @@ static void send_connect(struct conn *c)
 		 "{\"type\":\"req\",\"id\":\"c1\",\"method\":\"connect\",\"params\":"
 		 "{\"minProtocol\":4,\"maxProtocol\":4,\"client\":{\"id\":\"%s\","
 		 "\"version\":\"bench\",\"platform\":\"linux\",\"mode\":\"%s\"},\"caps\":[],"
-		 "\"auth\":{\"token\":\"%s\"},\"role\":\"operator\",\"scopes\":[\"operator.read\"]}"
+		 "\"auth\":{\"token\":\"%s\"},\"role\":\"operator\",\"scopes\":[%s]}"
 		 "}",
-		 g_ui ? "openclaw-tui" : "cli", g_ui ? "ui" : "cli", g_token);
+		 g_ui ? "openclaw-tui" : "cli", g_ui ? "ui" : "cli", g_token, g_scopes);
 	ws_send_text(c, f);
 	c->state = C_HELLO;
 }
@@ -476,6 +484,79 @@ static void cmd_latency(int n)
 		report(names[k], v[k], (size_t)n);
 		free(v[k]);
 	}
+}
+
+/* ==== agent turns ==== */
+
+/* A blocking client that has its hello-ok. */
+static void client_open(struct conn *c)
+{
+	struct sockaddr_in sa = gateway_addr();
+	int op;
+
+	c->fd = tcp_socket(false);
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect to port %d: %s", g_port, strerror(errno));
+	send_upgrade(c);
+	while (!parse_upgrade(c))
+		read_blocking(c);
+	c->state = C_CHALLENGE;
+	do
+		op = next_message_blocking(c);
+	while (op != 1 || !msg_has(c, "connect.challenge"));
+	send_connect(c);
+	do
+		op = next_message_blocking(c);
+	while (op != 1 || !msg_is_res(c));
+	if (!msg_has(c, "\"ok\":true"))
+		die("connect refused: %.300s", c->msg);
+	c->state = C_READY;
+}
+
+static void cmd_turns(int n, int sessions)
+{
+	struct conn c = { .fd = -1 };
+	uint64_t *v = calloc((size_t)n, sizeof(uint64_t));
+	char f[512], id[64];
+
+	if (!v || sessions < 1)
+		die("bad arguments");
+	g_scopes = "\"operator.read\",\"operator.write\"";
+	client_open(&c);
+	for (int i = -LAT_WARMUP; i < n; i++) {
+		uint64_t t0;
+		bool accepted = false;
+		int op;
+
+		snprintf(id, sizeof(id), "\"id\":\"t%d\"", i + LAT_WARMUP);
+		snprintf(f, sizeof(f),
+			 "{\"type\":\"req\",\"id\":\"t%d\",\"method\":\"agent\",\"params\":{"
+			 "\"message\":\"hi %d\",\"sessionKey\":\"agent:main:turns%d\","
+			 "\"idempotencyKey\":\"turns-%d-%llu\"}}",
+			 i + LAT_WARMUP, i, (i + LAT_WARMUP) % sessions, i + LAT_WARMUP,
+			 (unsigned long long)now_ns());
+		t0 = now_ns();
+		ws_send_text(&c, f);
+		for (;;) {
+			op = next_message_blocking(&c);
+			if (op != 1 || !msg_is_res(&c) || !msg_has(&c, id))
+				continue;
+			if (!msg_has(&c, "\"ok\":true"))
+				die("agent failed: %.300s", c.msg);
+			if (!accepted && msg_has(&c, "\"status\":\"accepted\"")) {
+				accepted = true;
+				continue;
+			}
+			break;
+		}
+		if (i >= 0)
+			v[i] = now_ns() - t0;
+	}
+	send_close(&c);
+	conn_free(&c);
+	printf("turns: %d\n", n);
+	report("turn", v, (size_t)n);
+	free(v);
 }
 
 /* ==== many clients (hold, rps) ==== */
@@ -861,6 +942,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "hold")) {
 		g_ui = argc > 5 && !strcmp(argv[5], "ui");
 		cmd_hold(atoi(argv[4]));
+	} else if (!strcmp(argv[1], "turns") && argc >= 6) {
+		cmd_turns(atoi(argv[4]), atoi(argv[5]));
 	} else if (!strcmp(argv[1], "rps") && argc >= 6) {
 		cmd_rps(atoi(argv[4]), atof(argv[5]), argc > 6 ? (unsigned)atoi(argv[6]) : 1);
 	} else {
@@ -868,6 +951,7 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fputs("usage: wsload latency|hold|rps PORT TOKEN N [...]; wsload start BIN RUNS\n", stderr);
+	fputs("usage: wsload latency|hold|rps|turns PORT TOKEN N [...]; wsload start BIN RUNS\n",
+	      stderr);
 	return 2;
 }
