@@ -315,6 +315,13 @@ bool memflush_start(struct agent_run *run)
 
 	if (!entry || !config_get_bool(cfg, MF_KEY ".enabled"))
 		return false;
+	/*
+	 * Nothing said before this message, nothing to remember: OpenClaw, too,
+	 * has no token count to act on for a session without history.
+	 */
+	n = json_array_size(run->context);
+	if (n <= 1)
+		return false;
 	/* OpenClaw's skips: heartbeats, incognito sessions, a workspace that cannot be written */
 	if (run->heartbeat || json_is_true(json_object_get(entry, "incognito")) ||
 	    workspace_read_only(run, cfg))
