@@ -226,13 +226,15 @@ static bool workspace_read_only(const struct agent_run *run, const struct config
 	return sandboxed && !str_eq(access, "rw");
 }
 
-static long long transcript_bytes(const struct agent_run *run)
+/*
+ * The size of what the model sees of the session, as OpenClaw measures it
+ * for forceFlushTranscriptBytes: the context after the last compaction,
+ * not the transcript file, which keeps everything compacted away and
+ * would force a flush in every cycle once it grew past the limit.
+ */
+static long long context_bytes(const struct agent_run *run)
 {
-	struct stat st;
-
-	if (!run->lane->tr.path || stat(run->lane->tr.path, &st) < 0)
-		return 0;
-	return (long long)st.st_size;
+	return (long long)json_dumpb(run->context, NULL, 0, JSON_COMPACT);
 }
 
 /* mkdir -p memory/ and create the file, so the flush has a target to append to. */
@@ -341,8 +343,8 @@ bool memflush_start(struct agent_run *run)
 	force = memflush_parse_bytes(config_get(cfg, MF_KEY ".forceFlushTranscriptBytes"));
 	if (force < 0)
 		force = MEMFLUSH_FORCE_BYTES;
-	if (force > 0)
-		bytes = transcript_bytes(run);
+	if (force > 0 && tokens < threshold)
+		bytes = context_bytes(run);
 	compactions = json_integer_value(json_object_get(entry, "compactionCount"));
 	if (!memflush_due(tokens, threshold, bytes, force, compactions,
 			  session_entry_flush_count(entry)))

@@ -219,6 +219,22 @@ def test_no_flush_without_history(penv, gateway, fake):
     assert not (ws / "memory" / (today() + ".md")).exists()
 
 
+def test_flush_forced_by_size(penv, gateway, fake):
+    """forceFlushTranscriptBytes: a history that big flushes below the token threshold."""
+    config(penv, fake, flush='memoryFlush: { softThresholdTokens: 0, '
+                             'forceFlushTranscriptBytes: "20kb" }')
+    g = gateway()
+    with connected_tools(g.port) as c:
+        turn(c, "hello")
+        fake.reset()
+        turn(c, "one " + "a" * 18000)  # ~4,500 tokens, far below 12,000, but 18 KB
+        assert len(fake.requests) == 1
+        fake.reset()
+        turn(c, "two " + "b" * 4000)  # now over 20 KB
+        assert last_user(fake.requests[0]["body"]).startswith(FLUSH_MARK)
+        assert last_user(fake.requests[-1]["body"]).startswith("two ")
+
+
 def test_flush_disabled(penv, gateway, fake):
     ws = config(penv, fake, flush="memoryFlush: { enabled: false }")
     g = gateway()
