@@ -9,6 +9,7 @@ about 32,000 characters of history (pincer estimates chars / 4).
 """
 import datetime
 import json
+import time
 
 from agentkit import API_BASE, TOKEN, connected_tools, fake, run_agent, transcript_lines  # noqa: F401
 
@@ -266,3 +267,36 @@ def test_flush_failure_does_not_stop_the_turn(penv, gateway, fake):
         turn(c, "two")
         assert last_user(fake.requests[0]["body"]).startswith(FLUSH_MARK)
         assert store(penv)[KEY]["memoryFlush"] == {"kind": "succeeded", "compactionCount": 0}
+
+
+def test_abort_during_flush(penv, gateway, fake):
+    """chat.abort while the flush turn streams: the run ends aborted, nothing
+    of the flush is shown or recorded, and the next turn flushes again."""
+    config(penv, fake)
+    g = gateway()
+    with connected_tools(g.port) as c:
+        turn(c, "hello")
+        fake.reset()
+        fake.script([{"stall_after_ms": 30000, "text": "NO_REPLY stalls here"}])
+        c.events.clear()
+        c.call("chat.send", {"sessionKey": KEY, "message": "one " + "a" * 34000,
+                             "idempotencyKey": "ab1"})
+        deadline = time.monotonic() + 10
+        while not fake.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert last_user(fake.requests[0]["body"]).startswith(FLUSH_MARK)
+        assert c.call("chat.abort", {"sessionKey": KEY})["aborted"] is True
+        while True:
+            ev = c.event("chat", timeout=10)["payload"]
+            if ev["state"] in ("aborted", "final", "error"):
+                break
+        assert ev["state"] == "aborted"
+        assert_nothing_shown(c.events)
+        assert "memoryFlush" not in store(penv)[KEY]
+        h = c.call("chat.history", {"sessionKey": KEY})
+        assert [m["role"] for m in h["messages"]] == ["user", "assistant", "user"]
+        fake.reset()
+        turn(c, "two")
+        assert last_user(fake.requests[0]["body"]).startswith(FLUSH_MARK)
+    sid = store(penv)[KEY]["sessionId"]
+    assert "NO_REPLY" not in json.dumps(transcript_lines(penv, sid))
