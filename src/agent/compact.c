@@ -26,6 +26,9 @@
 #include "session/store.h"
 
 #define COMPACT_KEEP_RECENT_TOKENS 20000
+/* Room kept free for the reply: at least this much, but never over a quarter of the window. */
+#define COMPACT_RESERVE_FLOOR      20000
+#define COMPACT_RESERVE_MAX_RATIO  4
 /* The text given to the summariser is capped: the summary of a summary is fine. */
 #define COMPACT_MAX_INPUT_CHARS    (400u * 1024)
 
@@ -67,6 +70,22 @@ long compact_estimate_tokens(const json_t *messages)
 
 	json_array_foreach(messages, i, m) n += msg_chars(m);
 	return (long)(n / 4);
+}
+
+long compact_reserve_tokens(const struct config *cfg, long window)
+{
+	long reserve = (long)config_get_int(cfg, "agents.defaults.compaction.reserveTokensFloor");
+
+	if (reserve <= 0)
+		reserve = COMPACT_RESERVE_FLOOR;
+	/*
+	 * OpenClaw caps the reserve at a quarter of the window
+	 * (resolveEffectiveCompactionReserveTokens): without it a model with a
+	 * window under 20,000 tokens would compact before every call.
+	 */
+	if (window > 0 && reserve > window / COMPACT_RESERVE_MAX_RATIO)
+		reserve = window / COMPACT_RESERVE_MAX_RATIO;
+	return reserve;
 }
 
 static void append_text(struct buf *b, const json_t *m)

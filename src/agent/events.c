@@ -21,8 +21,15 @@ json_t *ev_text_message(const char *text, int64_t ts)
 void ev_agent(struct agent_run *run, const char *stream, json_t *data, unsigned flags)
 {
 	int64_t now = time_now_ms();
-	json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "runId", run->run_id, "sessionKey",
-			      run->session_key, "agentId", run->agent_id, "stream", stream);
+	json_t *p;
+
+	/* a memory-flush turn is not the run's to show (memflush.c) */
+	if (run->flush) {
+		json_decref(data);
+		return;
+	}
+	p = json_pack("{s:s, s:s, s:s, s:s}", "runId", run->run_id, "sessionKey", run->session_key,
+		      "agentId", run->agent_id, "stream", stream);
 
 	/* lifecycle events also name the session id, as OpenClaw's do */
 	if (run->session_id && !strcmp(stream, "lifecycle"))

@@ -2,7 +2,8 @@
  * internal.h - what the runtime's own files share: runtime.c (agents,
  * lanes, queueing, the public API), run.c (one run's state machine),
  * events.c (agent/chat event shapes), commands.c (slash commands),
- * compact.c (compaction) and heartbeat.c.
+ * compact.c (compaction), memflush.c (the pre-compaction memory flush)
+ * and heartbeat.c.
  */
 #ifndef PINCER_AGENT_INTERNAL_H
 #define PINCER_AGENT_INTERNAL_H
@@ -44,6 +45,7 @@
 /* With it on, a snapshot this old is refreshed off the loop (binaries installed since). */
 #define AGENT_SKILLS_MAXAGE_MS (5 * 60 * 1000)
 
+struct memflush;
 struct session_store;
 struct tool_call;
 
@@ -182,6 +184,8 @@ struct agent_run {
 	bool context_only; /* /context: report on the prompt instead of calling the model */
 	void (*compact_done)(void *arg, const json_t *result);
 	void *compact_arg;
+	/* set while the pre-compaction memory flush turn runs: events and transcript are off */
+	struct memflush *flush;
 };
 
 /* A compaction in progress (compact.c). */
@@ -288,10 +292,32 @@ void cmd_slash_approve_early(struct agent_run *run);
 /* Summarise older history of the run's lane transcript; calls run_compacted(run, ok). */
 void compact_start(struct agent_run *run, const char *instructions);
 void run_compacted(struct agent_run *run, bool ok, const char *why);
+/*
+ * Tokens kept free below the context window: the configured reserve (else
+ * 20,000), at most a quarter of `window`. Auto-compaction runs when the
+ * context exceeds window - reserve.
+ */
+long compact_reserve_tokens(const struct config *cfg, long window);
 /* Token estimate of a message array (chars / 4, as pi does). */
 long compact_estimate_tokens(const json_t *messages);
 /* In-memory pruning of old tool results (contextPruning). */
 void compact_prune_context(const struct config *cfg, json_t *context, const char *provider);
+
+/*
+ * memflush.c (see memflush.h). memflush_start, called with the context
+ * ready and the user's message its last entry: when a flush is due, swap in
+ * the flush turn's state and return true (the caller then calls the
+ * model). memflush_finish, from run_finish while run->flush is set: record
+ * the outcome, restore the user's state, and return true when the user's
+ * turn should now run (false: the run was aborted and finishes as such);
+ * *chain_i is the model chain index the user's turn had. memflush_tool:
+ * a tool call during the flush; true when it took the call (the append-only
+ * write, or a refusal). memflush_free: drop flush state (run teardown).
+ */
+bool memflush_start(struct agent_run *run);
+bool memflush_finish(struct agent_run *run, size_t *chain_i);
+bool memflush_tool(struct agent_run *run, struct tool_call *c);
+void memflush_free(struct agent_run *run);
 
 /* heartbeat.c */
 struct heartbeat;

@@ -34,6 +34,7 @@ static void run_model_call(struct agent_run *run);
 static char *context_report(struct agent_run *run);
 static void run_finish(struct agent_run *run);
 static void run_fail(struct agent_run *run, const struct prov_error *err);
+static void run_turn(struct agent_run *run);
 
 static char *dup_or_null(const char *s)
 {
@@ -81,6 +82,7 @@ static void run_release(struct agent_run *run)
 {
 	struct run_waiter *w, *wn;
 
+	memflush_free(run);
 	for (w = run->waiters; w; w = wn) {
 		wn = w->next;
 		free(w->run_id);
@@ -162,6 +164,11 @@ static void run_record(struct agent_run *run, json_t *entry)
 {
 	char err[256];
 
+	/* OpenClaw keeps a memory-flush turn out of the session's transcript */
+	if (run->flush) {
+		json_decref(entry);
+		return;
+	}
 	if (rt_lane_transcript(run->lane, entry, err, sizeof(err)) < 0)
 		log_error(AGENT_SUBSYS, "session %s: transcript write failed: %s", run->session_key,
 			  err);
@@ -697,6 +704,11 @@ static void run_tools_start(struct agent_run *run, json_t *calls)
 			if (lv == LOOP_WARN)
 				c->note = xstrdup(msg);
 		}
+		if (run->flush && memflush_tool(run, c)) {
+			if (!run->tcalls)
+				break;
+			continue;
+		}
 		c->def->invoke(c);
 		if (!run->tcalls)
 			break;
@@ -881,20 +893,12 @@ void run_start(struct agent_run *run)
 		run_finish(run);
 		return;
 	}
-	run_status(run, "starting_model");
-	/* threshold compaction before the call: contextTokens > contextWindow - reserve */
-	{
-		long window = run->model.context_window ? run->model.context_window : 128000;
-		long reserve = config_get_int(cfg, "agents.defaults.compaction.reserveTokensFloor");
-		if (reserve <= 0)
-			reserve = 20000;
-		if (compact_estimate_tokens(run->context) > window - reserve) {
-			run->overflow_retried = true;
-			compact_start(run, NULL);
-			return;
-		}
+	/* near the compaction threshold: a silent memory-flush turn first (memflush.c) */
+	if (memflush_start(run)) {
+		run_model_call(run);
+		return;
 	}
-	run_model_call(run);
+	run_turn(run);
 	return;
 fail:
 	run->failed = true;
@@ -902,6 +906,39 @@ fail:
 	run->err.kind = PROV_ERR_UNKNOWN;
 	snprintf(run->err.message, sizeof(run->err.message), "%s", err);
 	run_finish(run);
+}
+
+/* The user's turn proper: threshold compaction when due, then the model. */
+static void run_turn(struct agent_run *run)
+{
+	long window = run->model.context_window ? run->model.context_window : 128000;
+
+	run_status(run, "starting_model");
+	/* threshold compaction before the call: contextTokens > contextWindow - reserve */
+	if (compact_estimate_tokens(run->context) >
+	    window - compact_reserve_tokens(rt_cfg(run->rt), window)) {
+		run->overflow_retried = true;
+		compact_start(run, NULL);
+		return;
+	}
+	run_model_call(run);
+}
+
+/* The memory flush is over: the user's turn, on the model it was to use. */
+static void run_after_flush(struct agent_run *run, size_t chain_i)
+{
+	struct prov_error pe;
+
+	if (run->chain_i != chain_i) {
+		run->chain_i = chain_i;
+		if (run_select_model(run, &pe) < 0) {
+			run->failed = true;
+			run->err = pe;
+			run_finish(run);
+			return;
+		}
+	}
+	run_turn(run);
 }
 
 void run_reply(struct agent_run *run, const char *text)
@@ -939,7 +976,8 @@ static char *context_report(struct agent_run *run)
 
 bool run_steer(struct agent_run *run, const char *text)
 {
-	if (run->phase != RUN_TOOLS && run->phase != RUN_MODEL)
+	/* not into a memory-flush turn: the message waits for its own turn */
+	if (run->flush || (run->phase != RUN_TOOLS && run->phase != RUN_MODEL))
 		return false;
 	json_array_append_new(run->steer, run_user_message(run, text));
 	return true;
@@ -1150,6 +1188,14 @@ static void run_finish(struct agent_run *run)
 
 	if (run->phase == RUN_DONE)
 		return;
+	if (run->flush) {
+		size_t chain_i;
+		if (memflush_finish(run, &chain_i)) {
+			run_after_flush(run, chain_i);
+			return;
+		}
+		text = "";
+	}
 	run->phase = RUN_DONE;
 	uv_timer_stop(&run->timer);
 	uv_timer_stop(&run->chat_timer);

@@ -398,3 +398,111 @@ size_t session_store_prune(struct session_store *s, int64_t now_ms, int64_t prun
 		session_store_save(s);
 	return removed;
 }
+
+/* ==== memory flush bookkeeping ==== */
+
+static const char *const retired_flush_keys[] = {
+	"memoryFlushAt",           "memoryFlushCompactionCount", "memoryFlushContextHash",
+	"memoryFlushFailureCount", "memoryFlushLastFailedAt",    "memoryFlushLastFailureError",
+};
+
+/* A non-negative count (OpenClaw's normalizeCount), or -1. */
+static long long flush_num(const json_t *v)
+{
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return json_integer_value(v);
+	if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e15)
+		return (long long)json_real_value(v);
+	return -1;
+}
+
+/*
+ * The entry's memoryFlush record, normalised as OpenClaw does: the object
+ * when well formed, else one built from the retired fields. New or NULL.
+ */
+static json_t *flush_record(const json_t *e)
+{
+	const json_t *m = json_object_get(e, "memoryFlush");
+	const char *kind = json_string_value(json_object_get(m, "kind"));
+	long long cc = flush_num(json_object_get(m, "compactionCount"));
+	long long fc = flush_num(json_object_get(m, "failureCount"));
+
+	if (str_eq(kind, "succeeded") && cc >= 0)
+		return json_pack("{s:s, s:I}", "kind", "succeeded", "compactionCount",
+				 (json_int_t)cc);
+	if (str_eq(kind, "failed") && fc > 0) {
+		json_t *r =
+			json_pack("{s:s, s:I}", "kind", "failed", "failureCount", (json_int_t)fc);
+		if (cc >= 0)
+			json_object_set_new(r, "compactionCount", json_integer(cc));
+		return r;
+	}
+	cc = flush_num(json_object_get(e, "memoryFlushCompactionCount"));
+	fc = flush_num(json_object_get(e, "memoryFlushFailureCount"));
+	if (fc > 0) {
+		json_t *r =
+			json_pack("{s:s, s:I}", "kind", "failed", "failureCount", (json_int_t)fc);
+		if (cc >= 0)
+			json_object_set_new(r, "compactionCount", json_integer(cc));
+		return r;
+	}
+	if (cc >= 0)
+		return json_pack("{s:s, s:I}", "kind", "succeeded", "compactionCount",
+				 (json_int_t)cc);
+	return NULL;
+}
+
+long long session_entry_flush_count(const json_t *e)
+{
+	json_t *r = flush_record(e);
+	long long cc = r ? flush_num(json_object_get(r, "compactionCount")) : -1;
+
+	json_decref(r);
+	return cc;
+}
+
+long long session_entry_flush_failures(const json_t *e)
+{
+	json_t *r = flush_record(e);
+	long long fc = -1;
+
+	if (r && str_eq(json_string_value(json_object_get(r, "kind")), "failed"))
+		fc = flush_num(json_object_get(r, "failureCount"));
+	json_decref(r);
+	return fc > 0 ? fc : 0;
+}
+
+static void flush_store(json_t *e, json_t *rec)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(retired_flush_keys) / sizeof(retired_flush_keys[0]); i++)
+		json_object_del(e, retired_flush_keys[i]);
+	json_object_set_new(e, "memoryFlush", rec);
+}
+
+void session_entry_flush_succeeded(json_t *e, long long compaction_count)
+{
+	if (!e)
+		return;
+	flush_store(e, json_pack("{s:s, s:I}", "kind", "succeeded", "compactionCount",
+				 (json_int_t)(compaction_count < 0 ? 0 : compaction_count)));
+}
+
+long long session_entry_flush_failed(json_t *e)
+{
+	json_t *old, *rec;
+	long long cc, fc;
+
+	if (!e)
+		return 0;
+	old = flush_record(e);
+	cc = old ? flush_num(json_object_get(old, "compactionCount")) : -1;
+	fc = session_entry_flush_failures(e) + 1;
+	json_decref(old);
+	rec = json_pack("{s:s, s:I}", "kind", "failed", "failureCount", (json_int_t)fc);
+	if (cc >= 0)
+		json_object_set_new(rec, "compactionCount", json_integer(cc));
+	flush_store(e, rec);
+	return fc;
+}

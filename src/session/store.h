@@ -10,7 +10,7 @@
  * verboseLevel, reasoningLevel, elevatedLevel, sendPolicy, queueMode,
  * providerOverride, modelOverride, authProfileOverride,
  * authProfileOverrideSource, inputTokens, outputTokens, totalTokens,
- * contextTokens, compactionCount, memoryFlushAt, spawnedBy, spawnDepth.
+ * contextTokens, compactionCount, memoryFlush, spawnedBy, spawnDepth.
  *
  * The store lives in memory for the daemon's lifetime and is saved with
  * fs_write_atomic (0600) under a `sessions.json.lock` flock, after
@@ -65,5 +65,24 @@ char *session_store_transcript_path(struct session_store *s, const json_t *entry
  */
 size_t session_store_prune(struct session_store *s, int64_t now_ms, int64_t prune_after_ms,
 			   size_t max_entries, const char *const *keep);
+
+/*
+ * The pre-compaction memory flush's bookkeeping in an entry, in OpenClaw
+ * 2026.9.6's shape: `memoryFlush: {kind:"succeeded", compactionCount}` or
+ * `{kind:"failed", compactionCount?, failureCount}`. compactionCount is the
+ * entry's compactionCount when the flush ran: a flush is done for the
+ * current compaction cycle while the two are equal. Entries written by an
+ * older OpenClaw carry the retired memoryFlushCompactionCount and
+ * memoryFlushFailureCount instead; they are read the way OpenClaw reads
+ * them, and dropped (with the other retired memoryFlush* keys) on write.
+ */
+/* compactionCount of the last flush, or -1 when none is recorded. */
+long long session_entry_flush_count(const json_t *e);
+/* Consecutive failed flushes in the current cycle (0 after a success). */
+long long session_entry_flush_failures(const json_t *e);
+/* Record a successful flush at `compaction_count`. */
+void session_entry_flush_succeeded(json_t *e, long long compaction_count);
+/* Record a failed flush; returns the new consecutive failure count. */
+long long session_entry_flush_failed(json_t *e);
 
 #endif
