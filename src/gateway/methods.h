@@ -112,5 +112,6 @@ extern const struct gw_method gw_methods_config[];
 extern const struct gw_method gw_methods_devices[];
 extern const struct gw_method gw_methods_agent[];
 extern const struct gw_method gw_methods_approvals[];
+extern const struct gw_method gw_methods_models[];
 
 #endif
