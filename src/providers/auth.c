@@ -909,8 +909,9 @@ static json_t *profile_row(struct auth_store *s, const struct config *cfg, const
 		json_object_set_new(row, "reasonCode", json_string(reason));
 	if (json_is_object(secret = profile_secret(p, type ? type : "api_key")) &&
 	    secret_is_ref(secret))
-		json_object_set(row, "secretRef",
-				json_pack("{s:O?}", "source", json_object_get(secret, "source")));
+		json_object_set_new(
+			row, "secretRef",
+			json_pack("{s:O?}", "source", json_object_get(secret, "source")));
 	if (!cooldown_bypassed(profile_provider(p))) {
 		if ((v = stat_ms(st, "cooldownUntil")) > now)
 			json_object_set_new(row, "cooldownUntil", json_integer(v));
