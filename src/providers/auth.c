@@ -53,6 +53,8 @@
 #define AUTH_BILLING_BASE_MS     (10LL * 60 * 1000)
 #define AUTH_BILLING_MAX_MS      (24LL * 3600 * 1000)
 #define AUTH_INLINE_USAGE_PREFIX "inline-api-key:"
+/* A token this close to its expiry is reported "expiring" (OpenClaw's DEFAULT_OAUTH_WARN_MS). */
+#define AUTH_EXPIRING_MS         (24LL * 3600 * 1000)
 
 struct auth_store {
 	char *path;
@@ -903,6 +905,10 @@ static json_t *profile_row(struct auth_store *s, const struct config *cfg, const
 		}
 		free(key);
 	}
+	/* A token with an expiry: OpenClaw's "ok", or "expiring" within its 24 h warning. */
+	if (!reason && !strcmp(type, "token") && jms(json_object_get(p, "expires")) > now)
+		status = jms(json_object_get(p, "expires")) - now < AUTH_EXPIRING_MS ? "expiring"
+										     : "ok";
 	row = json_pack("{s:s, s:s, s:s, s:s}", "profileId", id, "type", type ? type : "unknown",
 			"status", status, "source", json_is_object(cfg_prof) ? "config" : "saved");
 	if (reason)

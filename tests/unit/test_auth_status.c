@@ -280,6 +280,22 @@ static void test_profiles(void **state)
 	assert_string_equal(sget(p, "reasonCode"), "oauth_unsupported");
 	assert_string_equal(sget(row_of(r, "google"), "status"), "missing");
 	json_decref(r);
+
+	/* Tokens with an expiry: "ok", or "expiring" within a day. */
+	profiles_set(
+		"{\"version\":1,\"profiles\":{"
+		"\"openai:t1\":{\"type\":\"token\",\"provider\":\"openai\",\"token\":\"" KEY_PROF
+		"\",\"expires\":1700000600000},"
+		"\"openai:t2\":{\"type\":\"token\",\"provider\":\"openai\",\"token\":\"" KEY_PROF
+		"\",\"expires\":1800000000000}}}");
+	a = auth_provider_status(st, &cfg, "openai", NOW);
+	json_array_foreach(json_object_get(a, "profiles"), i, p)
+	{
+		assert_string_equal(sget(p, "status"),
+				    !strcmp(sget(p, "profileId"), "openai:t1") ? "expiring" : "ok");
+	}
+	assert_string_equal(sget(a, "status"), "static");
+	json_decref(a);
 }
 
 static void test_unknown_provider(void **state)
