@@ -11,6 +11,8 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
 #include "providers/auth.h"
 #include "providers/catalog.h"
 
@@ -90,78 +92,63 @@ static int models_status(int argc, char **argv, struct ctx *ctx)
 		{ OPT_STR, "agent", 0, &agent, "ID", "the agent (default: the default agent)" },
 		{ OPT_END },
 	};
-	int r = cli_parse(ctx, argc, argv, opts), rc = 0;
+	int r = cli_parse(ctx, argc, argv, opts), rc;
 	struct config cfg;
-	char *aid, *ref, *adir, err[256];
-	struct prov_model m = { 0 };
+	char *aid, *adir;
 	struct auth_store *st;
-	struct auth_candidate *cands = NULL;
-	size_t n = 0, i;
-	json_t *out, *fb, *profiles;
+	json_t *out, *v, *creds;
+	size_t i;
 
 	if (r < 0)
 		return CLI_PARSE_EXIT(r);
 	if (models_load(ctx, &cfg))
 		return 1;
 	aid = agent ? xstrdup(agent) : workspace_default_agent_id(&cfg);
-	ref = catalog_default_ref(&cfg, aid);
-	fb = catalog_fallbacks(&cfg, aid);
 	adir = agent_dir(cli_paths(ctx), aid);
 	st = auth_store_open(adir);
-	out = json_pack("{s:s, s:s?, s:O}", "agentId", aid, "model", ref, "fallbacks", fb);
-	if (ref && catalog_resolve(&cfg, ref, &m, err, sizeof(err)) == 0) {
-		n = auth_candidates(st, &cfg, m.provider, NULL, 0, &cands);
-		profiles = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append_new(
-				profiles, json_pack("{s:s, s:b, s:I}", "id", cands[i].profile_id,
-						    "hasKey", cands[i].key != NULL, "availableAt",
-						    (json_int_t)cands[i].available_at));
-		json_object_set_new(out, "provider", json_string(m.provider));
-		json_object_set_new(out, "api", json_string(m.api));
-		json_object_set_new(out, "baseUrl", json_string(m.base_url));
-		json_object_set_new(out, "credentials", profiles);
-		json_object_set_new(out, "usable", json_boolean(n > 0));
-	} else if (ref) {
-		json_object_set_new(out, "error", json_string(err));
-		json_object_set_new(out, "usable", json_false());
-	} else {
-		json_object_set_new(out, "usable", json_false());
-	}
+	out = auth_report(st, &cfg, aid, time_now_ms());
 	json_object_set_new(out, "auth", auth_status(st));
 	if (json) {
 		cmd_gw_print_json(out, false);
 	} else {
+		const char *ref = json_string_value(json_object_get(out, "model"));
+		json_t *fb = json_object_get(out, "fallbacks");
+
 		printf("Agent: %s\nModel: %s\n", aid,
 		       ref ? ref : "(none: set one with `pincer models set provider/model`)");
 		if (json_array_size(fb)) {
-			json_t *v;
 			printf("Fallbacks:");
 			json_array_foreach(fb, i, v) printf(" %s", json_string_value(v));
 			printf("\n");
 		}
+		creds = json_object_get(out, "credentials");
 		if (json_object_get(out, "error"))
 			printf("Problem: %s\n", json_string_value(json_object_get(out, "error")));
-		else if (ref && !n) {
-			const char *env = catalog_env_key(m.provider);
-			printf("Credentials: none for %s — set %s or models.providers.%s.apiKey\n",
-			       m.provider, env ? env : "its API key", m.provider);
-		} else if (ref) {
+		else if (ref && !json_array_size(creds))
+			printf("Credentials: none — %s\n",
+			       json_string_value(json_object_get(out, "problem")));
+		else if (ref) {
 			printf("Credentials:");
-			for (i = 0; i < n; i++)
-				printf(" %s%s", cands[i].profile_id,
-				       cands[i].available_at ? " (cooling down)" : "");
+			json_array_foreach(creds, i, v)
+			{
+				const char *src = json_string_value(json_object_get(v, "source"));
+				const char *env = json_string_value(json_object_get(v, "envVar"));
+
+				printf(" %s", json_string_value(json_object_get(v, "id")));
+				if (env)
+					printf(" (%s %s)", src, env);
+				else if (strcmp(src, "profile"))
+					printf(" (%s)", src);
+				if (json_integer_value(json_object_get(v, "availableAt")))
+					printf(" (cooling down)");
+			}
 			printf("\n");
 		}
 	}
 	rc = json_is_true(json_object_get(out, "usable")) ? 0 : 1;
-	auth_candidates_free(cands, n);
-	prov_model_release(&m);
 	auth_store_free(st);
 	json_decref(out);
-	json_decref(fb);
 	free(adir);
-	free(ref);
 	free(aid);
 	config_release(&cfg);
 	return rc;

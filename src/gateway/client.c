@@ -798,6 +798,7 @@ static const struct {
 	{ "health", gw_scope_read },
 	{ "last-heartbeat", gw_scope_read },
 	{ "logs.tail", gw_scope_read },
+	{ "models.authStatus", gw_scope_read },
 	{ "models.list", gw_scope_read },
 	{ "node.describe", gw_scope_read },
 	{ "node.list", gw_scope_read },

@@ -13,7 +13,7 @@
 /* Every family's table; features.methods lists them in this order. */
 static const struct gw_method *const gw_families[] = {
 	gw_methods_system,    gw_methods_config,    gw_methods_devices, gw_methods_agent,
-	gw_methods_approvals, gw_methods_controlui, gw_methods_skills,
+	gw_methods_approvals, gw_methods_controlui, gw_methods_skills,  gw_methods_models,
 };
 
 /*

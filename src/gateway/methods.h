@@ -114,5 +114,6 @@ extern const struct gw_method gw_methods_agent[];
 extern const struct gw_method gw_methods_approvals[];
 extern const struct gw_method gw_methods_controlui[];
 extern const struct gw_method gw_methods_skills[];
+extern const struct gw_method gw_methods_models[];
 
 #endif

@@ -53,6 +53,8 @@
 #define AUTH_BILLING_BASE_MS     (10LL * 60 * 1000)
 #define AUTH_BILLING_MAX_MS      (24LL * 3600 * 1000)
 #define AUTH_INLINE_USAGE_PREFIX "inline-api-key:"
+/* A token this close to its expiry is reported "expiring" (OpenClaw's DEFAULT_OAUTH_WARN_MS). */
+#define AUTH_EXPIRING_MS         (24LL * 3600 * 1000)
 
 struct auth_store {
 	char *path;
@@ -795,7 +797,8 @@ size_t auth_candidates(struct auth_store *s, const struct config *cfg, const cha
 
 		if (rc < 0)
 			log_warn("auth", "no key for %s: %s", provider, err);
-		if (rc > 0 || catalog_keyless(cfg, provider)) {
+		/* A configured key that does not resolve is no key, even on a keyless provider. */
+		if (rc > 0 || (rc == 0 && catalog_keyless(cfg, provider))) {
 			c[0].profile_id = xasprintf("%s:env", provider);
 			c[0].key = key;
 			inl = xasprintf(AUTH_INLINE_USAGE_PREFIX "%s", provider);
@@ -852,4 +855,328 @@ json_t *auth_status(struct auth_store *s)
 		json_array_append_new(rows, row);
 	}
 	return json_pack("{s:o}", "profiles", rows);
+}
+
+/* ==== status reports (models status, models.authStatus) ==== */
+
+/* Every env var that may hold the provider's key. New array. */
+static json_t *env_vars_json(const char *provider)
+{
+	json_t *out = json_array();
+
+	for (const char *const *e = catalog_env_keys(provider); e && *e; e++)
+		json_array_append_new(out, json_string(*e));
+	return out;
+}
+
+/*
+ * One stored profile, as models.authStatus shows it: OpenClaw's
+ * buildProfileHealth statuses ("static" for a usable key, "missing" or
+ * "expired" with a reasonCode otherwise) plus pincer's cooldown fields.
+ * Resolves a SecretRef only to learn whether it resolves.
+ */
+static json_t *profile_row(struct auth_store *s, const struct config *cfg, const char *id,
+			   json_t *p, int64_t now)
+{
+	const char *type = profile_type(p), *status = "static", *reason = NULL;
+	json_t *cfg_prof =
+		json_object_get(json_object_get(config_get(cfg, "auth"), "profiles"), id);
+	json_t *st = stats_get(s, id), *row, *secret;
+	int64_t v;
+
+	if (!type || (strcmp(type, "api_key") && strcmp(type, "token"))) {
+		/* OAuth (or unknown) profiles are kept but pincer cannot use them yet. */
+		status = "missing";
+		reason = str_eq(type, "oauth") ? "oauth_unsupported" : "missing_credential";
+	} else if (!(secret = profile_secret(p, type))) {
+		status = "missing";
+		reason = "missing_credential";
+	} else if (!profile_usable(p, now)) {
+		status = "expired";
+		reason = "expired";
+	} else if (secret_is_ref(secret)) {
+		char *key = NULL, err[256];
+
+		if (secret_resolve(cfg->root, secret, &key, err, sizeof(err)) < 0) {
+			status = "missing";
+			reason = "unresolved_ref";
+		} else {
+			log_add_secret(key);
+		}
+		free(key);
+	}
+	/* A token with an expiry: OpenClaw's "ok", or "expiring" within its 24 h warning. */
+	if (!reason && !strcmp(type, "token") && jms(json_object_get(p, "expires")) > now)
+		status = jms(json_object_get(p, "expires")) - now < AUTH_EXPIRING_MS ? "expiring"
+										     : "ok";
+	row = json_pack("{s:s, s:s, s:s, s:s}", "profileId", id, "type", type ? type : "unknown",
+			"status", status, "source", json_is_object(cfg_prof) ? "config" : "saved");
+	if (reason)
+		json_object_set_new(row, "reasonCode", json_string(reason));
+	if (json_is_object(secret = profile_secret(p, type ? type : "api_key")) &&
+	    secret_is_ref(secret))
+		json_object_set_new(
+			row, "secretRef",
+			json_pack("{s:O?}", "source", json_object_get(secret, "source")));
+	if (!cooldown_bypassed(profile_provider(p))) {
+		if ((v = stat_ms(st, "cooldownUntil")) > now)
+			json_object_set_new(row, "cooldownUntil", json_integer(v));
+		if ((v = stat_ms(st, "disabledUntil")) > now) {
+			json_object_set_new(row, "disabledUntil", json_integer(v));
+			if (json_is_string(json_object_get(st, "disabledReason")))
+				json_object_set(row, "disabledReason",
+						json_object_get(st, "disabledReason"));
+		}
+	}
+	return row;
+}
+
+/* The sentence saying why `provider` has no credential. */
+static char *missing_reason(const char *provider, const struct catalog_key_info *ki,
+			    const char *key_err)
+{
+	const char *const *env = catalog_env_keys(provider);
+	struct buf b;
+	char *out;
+
+	if (ki->failed)
+		return xstrdup(key_err);
+	buf_init(&b, 1024);
+	buf_printf(&b, "no API key for %s: set ", provider);
+	for (const char *const *e = env; e && *e; e++)
+		buf_printf(&b, "%s, ", *e);
+	buf_printf(&b, "models.providers.%s.apiKey, or add an auth profile", provider);
+	out = xstrndup(b.p ? b.p : "", b.len);
+	buf_release(&b);
+	return out;
+}
+
+json_t *auth_provider_status(struct auth_store *s, const struct config *cfg, const char *provider,
+			     int64_t now_ms)
+{
+	struct auth_candidate *c = NULL;
+	struct catalog_key_info ki;
+	char *key = NULL, err[256] = "";
+	json_t *row, *rows = json_array(), *p, *order;
+	const char *id;
+	bool usable, expired = false;
+	size_t n;
+
+	n = auth_candidates(s, cfg, provider, NULL, now_ms, &c);
+	usable = n > 0;
+	auth_candidates_free(c, n);
+	json_object_foreach(profiles(s), id, p)
+	{
+		json_t *r;
+
+		if (!provider_match(profile_provider(p), provider))
+			continue;
+		r = profile_row(s, cfg, id, p, now_ms);
+		expired = expired ||
+			  str_eq(json_string_value(json_object_get(r, "status")), "expired");
+		json_array_append_new(rows, r);
+	}
+	catalog_config_key_info(cfg, provider, &key, &ki, err, sizeof(err));
+	free(key); /* only where it came from is reported */
+	row = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:o}", "provider", provider,
+			"authProvider", provider, "displayName", catalog_provider_name(provider),
+			"status",
+			usable    ? "static"
+			: expired ? "expired"
+				  : "missing",
+			"profiles", rows, "usable", usable, "keyless",
+			catalog_keyless(cfg, provider), "envVars", env_vars_json(provider));
+	order = order_for(json_object_get(s->doc, "order"), provider);
+	if (!order)
+		order = order_for(json_object_get(config_get(cfg, "auth"), "order"), provider);
+	if (order)
+		json_object_set(row, "profileOrder", order);
+	if (ki.src == CATALOG_KEY_SECRETREF) {
+		json_t *ref = json_pack("{s:s}", "source", ki.ref_source);
+
+		if (*ki.env_var)
+			json_object_set_new(ref, "envVar", json_string(ki.env_var));
+		json_object_set_new(row, "secretRef", ref);
+	}
+	/* OpenClaw's apiKey: a usable key from config or env (an env SecretRef counts as env). */
+	if (!ki.failed && ki.src != CATALOG_KEY_NONE) {
+		if (*ki.env_var)
+			json_object_set_new(
+				row, "apiKey",
+				json_pack("{s:s, s:s}", "source", "env", "envVar", ki.env_var));
+		else
+			json_object_set_new(row, "apiKey", json_pack("{s:s}", "source", "config"));
+	}
+	if (!usable) {
+		char *why = missing_reason(provider, &ki, err);
+
+		json_object_set_new(row, "problem", json_string(why));
+		free(why);
+	}
+	return row;
+}
+
+/* Add `provider` to the sorted set `set` unless present. */
+static void set_add(json_t *set, const char *provider)
+{
+	size_t i;
+	json_t *v;
+
+	if (!provider || !*provider)
+		return;
+	json_array_foreach(set, i, v)
+	{
+		int c = strcmp(json_string_value(v), provider);
+
+		if (!c)
+			return;
+		if (c > 0) {
+			json_array_insert_new(set, i, json_string(provider));
+			return;
+		}
+	}
+	json_array_append_new(set, json_string(provider));
+}
+
+/* The provider of model `ref`, added to `set` when the ref resolves. */
+static void set_add_ref(json_t *set, const struct config *cfg, const char *ref)
+{
+	struct prov_model m = { 0 };
+	char err[256];
+
+	if (ref && catalog_resolve(cfg, ref, &m, err, sizeof(err)) == 0)
+		set_add(set, m.provider);
+	prov_model_release(&m);
+}
+
+/*
+ * The providers worth a row: the agent's model and fallbacks, every
+ * configured provider, every provider of a stored profile, and the presets
+ * whose key is in the environment (OpenClaw's resolveProviderApiKeys set).
+ */
+static json_t *report_providers(struct auth_store *s, const struct config *cfg, const char *ref,
+				json_t *fallbacks)
+{
+	json_t *set = json_array(), *v, *known;
+	const char *key;
+	size_t i;
+
+	set_add_ref(set, cfg, ref);
+	json_array_foreach(fallbacks, i, v) set_add_ref(set, cfg, json_string_value(v));
+	json_object_foreach(config_get(cfg, "models.providers"), key, v)
+	{
+		char *id = catalog_provider_id(key);
+
+		set_add(set, id);
+		free(id);
+	}
+	json_object_foreach(profiles(s), key, v)
+	{
+		const char *prov = profile_provider(v);
+		char *id = prov ? catalog_provider_id(prov) : NULL;
+
+		set_add(set, id);
+		free(id);
+	}
+	known = catalog_providers(cfg);
+	json_array_foreach(known, i, v)
+	{
+		for (const char *const *e = catalog_env_keys(json_string_value(v)); e && *e; e++) {
+			const char *val = getenv(*e);
+
+			while (val && isspace((unsigned char)*val))
+				val++;
+			if (val && *val) {
+				set_add(set, json_string_value(v));
+				break;
+			}
+		}
+	}
+	json_decref(known);
+	return set;
+}
+
+/* The credentials the agent's model would use, best first, as sources. */
+static json_t *credential_rows(struct auth_store *s, const struct config *cfg, const char *provider,
+			       int64_t now, size_t *count)
+{
+	struct auth_candidate *c = NULL;
+	size_t n = auth_candidates(s, cfg, provider, NULL, now, &c);
+	json_t *rows = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *row =
+			json_pack("{s:s, s:b, s:I}", "id", c[i].profile_id, "hasKey",
+				  c[i].key != NULL, "availableAt", (json_int_t)c[i].available_at);
+		const char *src = "profile";
+
+		if (json_object_get(profiles(s), c[i].profile_id) == NULL) {
+			struct catalog_key_info ki;
+			char *key = NULL, err[256];
+
+			catalog_config_key_info(cfg, provider, &key, &ki, err, sizeof(err));
+			free(key);
+			src = !c[i].key                         ? "keyless"
+			      : ki.src == CATALOG_KEY_ENV       ? "env"
+			      : ki.src == CATALOG_KEY_SECRETREF ? "secretRef"
+								: "config";
+			if (c[i].key && *ki.env_var)
+				json_object_set_new(row, "envVar", json_string(ki.env_var));
+		}
+		json_object_set_new(row, "source", json_string(src));
+		json_array_append_new(rows, row);
+	}
+	auth_candidates_free(c, n);
+	*count = n;
+	return rows;
+}
+
+json_t *auth_report(struct auth_store *s, const struct config *cfg, const char *agent_id,
+		    int64_t now_ms)
+{
+	char *ref = catalog_default_ref(cfg, agent_id), err[256];
+	json_t *fb = catalog_fallbacks(cfg, agent_id), *set, *rows, *v, *out;
+	struct prov_model m = { 0 };
+	size_t i, n = 0;
+
+	store_refresh(s);
+	out = json_pack("{s:s, s:s?, s:O}", "agentId", agent_id, "model", ref, "fallbacks", fb);
+	if (!ref) {
+		json_object_set_new(out, "usable", json_false());
+		json_object_set_new(out, "problem",
+				    json_string("no model is set: choose one with `pincer models "
+						"set provider/model` or in the Control UI"));
+	} else if (catalog_resolve(cfg, ref, &m, err, sizeof(err)) < 0) {
+		json_object_set_new(out, "usable", json_false());
+		json_object_set_new(out, "error", json_string(err));
+		json_object_set_new(out, "problem", json_string(err));
+	} else {
+		json_object_set_new(out, "provider", json_string(m.provider));
+		json_object_set_new(out, "displayName",
+				    json_string(catalog_provider_name(m.provider)));
+		json_object_set_new(out, "api", json_string(m.api));
+		json_object_set_new(out, "baseUrl", json_string(m.base_url));
+		json_object_set_new(out, "credentials",
+				    credential_rows(s, cfg, m.provider, now_ms, &n));
+		json_object_set_new(out, "usable", json_boolean(n > 0));
+		json_object_set_new(out, "keyless", json_boolean(catalog_keyless(cfg, m.provider)));
+		json_object_set_new(out, "envVars", env_vars_json(m.provider));
+	}
+	set = report_providers(s, cfg, ref, fb);
+	rows = json_array();
+	json_array_foreach(set, i, v)
+	{
+		json_t *row = auth_provider_status(s, cfg, json_string_value(v), now_ms);
+
+		/* The model's problem is its provider's, said once. */
+		if (m.provider && !n && !strcmp(m.provider, json_string_value(v)))
+			json_object_set(out, "problem", json_object_get(row, "problem"));
+		json_array_append_new(rows, row);
+	}
+	json_object_set_new(out, "providers", rows);
+	json_decref(set);
+	prov_model_release(&m);
+	json_decref(fb);
+	free(ref);
+	return out;
 }

@@ -82,6 +82,45 @@ void auth_mark_failure(struct auth_store *s, const char *profile_id, enum prov_e
 /* For `models status`: {"profiles":[{"id","provider","type","cooldownUntil"?,"disabledUntil"?,"errorCount"}]}. New. */
 json_t *auth_status(struct auth_store *s);
 
+/*
+ * Where `provider`'s credentials come from, never a credential itself (no
+ * key, no part of one): one row of OpenClaw's models.authStatus
+ * `providers`,
+ *	{"provider","authProvider","displayName",
+ *	 "status":"static"|"expired"|"missing",
+ *	 "profiles":[{"profileId","type","status":"static"|"expired"|"missing",
+ *	              "reasonCode"?,"source":"config"|"saved","secretRef"?:{"source"},
+ *	              "cooldownUntil"?,"disabledUntil"?,"disabledReason"?}],
+ *	 "profileOrder"?:[ids],
+ *	 "apiKey"?:{"source":"env","envVar"}|{"source":"config"}}
+ * ("static" is OpenClaw's word for a key that does not expire), plus
+ * pincer's own: "usable" (auth_candidates would give a credential now or
+ * after a cooldown: the same test a run makes), "keyless" (a local server
+ * that needs none), "envVars" (where the preset looks for a key),
+ * "secretRef"?:{"source","envVar"?} (models.providers.<id>.apiKey is one)
+ * and "problem"? (why it is not usable: no key anywhere, or the SecretRef's
+ * resolution error, which never contains a secret). SecretRefs are
+ * resolved to learn whether they resolve (an exec ref runs its command).
+ */
+json_t *auth_provider_status(struct auth_store *s, const struct config *cfg, const char *provider,
+			     int64_t now_ms);
+
+/*
+ * The credential picture of one agent, shared by `pincer models status`
+ * and the gateway's models.authStatus:
+ *	{"agentId","model":ref|null,"fallbacks":[refs],
+ *	 "provider"?,"displayName"?,"api"?,"baseUrl"?,"keyless"?,"envVars"?,
+ *	 "credentials"?:[{"id","hasKey","availableAt","source":
+ *	     "profile"|"config"|"secretRef"|"env"|"keyless","envVar"?}],
+ *	 "usable":bool,"error"?:"unknown provider …","problem"?:sentence,
+ *	 "providers":[auth_provider_status rows, by provider id]}
+ * The rows cover the model's and fallbacks' providers, every
+ * models.providers entry, every provider of a stored profile and every
+ * preset whose key is in the environment.
+ */
+json_t *auth_report(struct auth_store *s, const struct config *cfg, const char *agent_id,
+		    int64_t now_ms);
+
 /* The regular cooldown after the n-th consecutive failure (n ≥ 1), ms: 30 s, 60 s, 5 min. */
 int64_t auth_cooldown_ms(int error_count);
 

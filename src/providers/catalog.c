@@ -718,18 +718,31 @@ bool catalog_keyless(const struct config *cfg, const char *provider)
 	return cfg_provider(cfg, provider) != NULL;
 }
 
-int catalog_config_key(const struct config *cfg, const char *provider, char **out, char *err,
-		       size_t errlen)
+int catalog_config_key_info(const struct config *cfg, const char *provider, char **out,
+			    struct catalog_key_info *info, char *err, size_t errlen)
 {
 	json_t *pcfg = cfg_provider(cfg, provider);
 	json_t *v = pcfg ? json_object_get(pcfg, "apiKey") : NULL;
 	const char *const *env;
 
 	*out = NULL;
+	memset(info, 0, sizeof(*info));
 	if (v && !json_is_null(v) && !(json_is_string(v) && !*json_string_value(v))) {
 		char e[256];
 
+		if (secret_is_ref(v)) {
+			const char *src = json_string_value(json_object_get(v, "source"));
+			const char *id = json_string_value(json_object_get(v, "id"));
+
+			info->src = CATALOG_KEY_SECRETREF;
+			snprintf(info->ref_source, sizeof(info->ref_source), "%s", src ? src : "");
+			if (str_eq(src, "env") && id)
+				snprintf(info->env_var, sizeof(info->env_var), "%s", id);
+		} else {
+			info->src = CATALOG_KEY_CONFIG;
+		}
 		if (secret_resolve(cfg->root, v, out, e, sizeof(e)) < 0) {
+			info->failed = true;
 			snprintf(err, errlen, "models.providers.%s.apiKey: %s", provider, e);
 			return -1;
 		}
@@ -750,7 +763,72 @@ int catalog_config_key(const struct config *cfg, const char *provider, char **ou
 			n--;
 		*out = xstrndup(val, n);
 		log_add_secret(*out);
+		info->src = CATALOG_KEY_ENV;
+		snprintf(info->env_var, sizeof(info->env_var), "%s", *env);
 		return 1;
 	}
 	return 0;
+}
+
+int catalog_config_key(const struct config *cfg, const char *provider, char **out, char *err,
+		       size_t errlen)
+{
+	struct catalog_key_info info;
+
+	return catalog_config_key_info(cfg, provider, out, &info, err, errlen);
+}
+
+const char *catalog_provider_name(const char *provider)
+{
+	static const struct {
+		const char *id, *name;
+	} names[] = {
+		{ "anthropic", "Anthropic" },
+		{ "openai", "OpenAI" },
+		{ "google", "Google Gemini" },
+		{ "openrouter", "OpenRouter" },
+		{ "deepseek", "DeepSeek" },
+		{ "groq", "Groq" },
+		{ "mistral", "Mistral" },
+		{ "xai", "xAI" },
+		{ "moonshot", "Moonshot" },
+		{ "minimax", "MiniMax" },
+		{ "together", "Together" },
+		{ "ollama", "Ollama" },
+		{ "vllm", "vLLM" },
+		{ "lmstudio", "LM Studio" },
+	};
+
+	for (size_t i = 0; provider && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(names[i].id, provider))
+			return names[i].name;
+	return provider;
+}
+
+json_t *catalog_providers(const struct config *cfg)
+{
+	json_t *out = json_array(), *providers = config_get(cfg, "models.providers"), *v;
+	const char *key;
+
+	for (size_t i = 0; !replace_mode(cfg) && i < ARRAY_SIZE(presets); i++)
+		json_array_append_new(out, json_string(presets[i].id));
+	json_object_foreach(providers, key, v)
+	{
+		char *id = provider_norm(key, strlen(key));
+
+		bool seen = false;
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(out, i, e) seen = seen || str_eq(json_string_value(e), id);
+		if (json_is_object(v) && !seen)
+			json_array_append_new(out, json_string(id));
+		free(id);
+	}
+	return out;
+}
+
+char *catalog_provider_id(const char *s)
+{
+	return provider_norm(s, strlen(s));
 }

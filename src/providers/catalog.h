@@ -80,4 +80,36 @@ bool catalog_keyless(const struct config *cfg, const char *provider);
 int catalog_config_key(const struct config *cfg, const char *provider, char **out, char *err,
 		       size_t errlen);
 
+/* Where catalog_config_key found a key; a report, so it never holds the key itself. */
+enum catalog_key_src {
+	CATALOG_KEY_NONE,      /* nothing in config or the environment */
+	CATALOG_KEY_CONFIG,    /* models.providers.<id>.apiKey as a plain string */
+	CATALOG_KEY_SECRETREF, /* models.providers.<id>.apiKey as a SecretRef */
+	CATALOG_KEY_ENV,       /* one of the preset's env vars */
+};
+
+struct catalog_key_info {
+	enum catalog_key_src src;
+	char ref_source[8]; /* SECRETREF: "env", "file" or "exec" */
+	char env_var[129];  /* ENV: the variable that held it; SECRETREF env: the ref's id */
+	bool failed;        /* SECRETREF that did not resolve (catalog_config_key_info gave -1) */
+};
+
+/* catalog_config_key, also telling where the key came from (or was meant to). */
+int catalog_config_key_info(const struct config *cfg, const char *provider, char **out,
+			    struct catalog_key_info *info, char *err, size_t errlen);
+
+/* A provider's display name ("Anthropic", "Google Gemini"); the id itself when unknown. */
+const char *catalog_provider_name(const char *provider);
+
+/*
+ * Every provider id the catalog knows: the presets (unless models.mode is
+ * "replace"), then models.providers keys not among them, normalized.
+ * New array of strings.
+ */
+json_t *catalog_providers(const struct config *cfg);
+
+/* A provider id as the catalog keys it: lowercased, aliases folded ("gemini" -> "google"). New. */
+char *catalog_provider_id(const char *s);
+
 #endif

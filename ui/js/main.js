@@ -251,16 +251,26 @@ function onState({ state, info }) {
 }
 
 // First run: no model the gateway could use -> the setup walk-through.
+// models.authStatus says whether the default model has a credential (and
+// what is missing); a gateway without it only tells whether a model is set.
 async function maybeFirstRun() {
   if (app.firstRunChecked) return;
   app.firstRunChecked = true;
   try {
-    const r = await app.gw.request("sessions.list", { limit: 1 });
-    const model = r && r.defaults && r.defaults.model;
-    app.defaultModel = model || null;
-    if (!model && app.current !== "config") app.current = "setup";
+    let usable;
+    if (app.gw.has("models.authStatus")) {
+      const r = await app.gw.request("models.authStatus", {});
+      app.authStatus = (r && r.defaultModel) || null;
+      app.defaultModel = (app.authStatus && app.authStatus.model) || null;
+      usable = !!(app.authStatus && app.authStatus.usable);
+    } else {
+      const r = await app.gw.request("sessions.list", { limit: 1 });
+      app.defaultModel = (r && r.defaults && r.defaults.model) || null;
+      usable = !!app.defaultModel;
+    }
+    if (!usable && app.current !== "config") app.current = "setup";
   } catch {
-    /* older gateways: no opinion */
+    /* no opinion: go where the user was going */
   }
 }
 
