@@ -163,23 +163,10 @@ static const char *ordinal(int d)
 char *memflush_time_line(int64_t ms, const char *tz, char date[16])
 {
 	time_t t = (time_t)(ms / 1000);
-	char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
 	struct tm tm, utc;
 	char wd[16], mon[16], hm[8], ref[24];
 
-	if (!strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC")) {
-		gmtime_r(&t, &tm);
-	} else {
-		setenv("TZ", tz, 1);
-		tzset();
-		localtime_r(&t, &tm);
-		if (old)
-			setenv("TZ", old, 1);
-		else
-			unsetenv("TZ");
-		tzset();
-	}
-	free(old);
+	time_in_zone(ms, tz, &tm);
 	gmtime_r(&t, &utc);
 	strftime(date, 16, "%Y-%m-%d", &tm);
 	strftime(wd, sizeof(wd), "%A", &tm);
@@ -191,29 +178,6 @@ char *memflush_time_line(int64_t ms, const char *tz, char date[16])
 }
 
 /* ==== deciding ==== */
-
-/*
- * The user's time zone, as the prompt builder finds it:
- * agents.defaults.userTimezone, else $TZ, else /etc/localtime's target.
- */
-static char *user_timezone(const struct config *cfg)
-{
-	const char *tz = config_get_str(cfg, "agents.defaults.userTimezone");
-	char link[PATH_MAX], *p;
-	ssize_t n;
-
-	if (tz && *tz)
-		return xstrdup(tz);
-	if ((tz = getenv("TZ")) && *tz)
-		return xstrdup(tz[0] == ':' ? tz + 1 : tz);
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		if ((p = strstr(link, "zoneinfo/")))
-			return xstrdup(p + 9);
-	}
-	return xstrdup("UTC");
-}
 
 /* A sandbox whose workspace is not mounted read-write: nothing could be stored. */
 static bool workspace_read_only(const struct agent_run *run, const struct config *cfg)
@@ -350,7 +314,7 @@ bool memflush_start(struct agent_run *run)
 			  session_entry_flush_count(entry)))
 		return false;
 
-	tz = user_timezone(cfg);
+	tz = time_user_zone(config_get_str(cfg, "agents.defaults.userTimezone"));
 	time_line = memflush_time_line(time_now_ms(), tz, date);
 	free(tz);
 	f = xcalloc(1, sizeof(*f));

@@ -344,56 +344,6 @@ static size_t cap_value(const struct prompt_ctx *ctx, const char *key, size_t df
 	return dflt;
 }
 
-/* The host's zone: $TZ, else /etc/localtime's target, else /etc/timezone, else UTC. */
-static char *host_timezone(void)
-{
-	const char *tz = getenv("TZ");
-	char link[PATH_MAX], *p;
-	ssize_t n;
-	struct buf b;
-
-	if (tz && *tz)
-		return xstrdup(tz[0] == ':' ? tz + 1 : tz);
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		if ((p = strstr(link, "zoneinfo/")))
-			return xstrdup(p + 9);
-	}
-	buf_init(&b, 256);
-	if (fs_read_file("/etc/timezone", &b) == 0) {
-		while (b.len && isspace((unsigned char)b.p[b.len - 1]))
-			b.p[--b.len] = '\0';
-		if (b.len)
-			return buf_detach(&b, NULL);
-	}
-	buf_release(&b);
-	return xstrdup("UTC");
-}
-
-/* YYYY-MM-DD at `ms` in zone `tz`. */
-static void date_in_zone(long long ms, const char *tz, char out[16])
-{
-	time_t t = (time_t)(ms / 1000);
-	char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-	struct tm tm;
-
-	if (!strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC")) {
-		gmtime_r(&t, &tm);
-	} else {
-		setenv("TZ", tz, 1);
-		tzset();
-		localtime_r(&t, &tm);
-		if (old)
-			setenv("TZ", old, 1);
-		else
-			unsetenv("TZ");
-		tzset();
-	}
-	free(old);
-	strftime(out, 16, "%Y-%m-%d", &tm);
-}
-
 struct ctxfile {
 	const char *name;
 	bool minimal;     /* given to sub-agents too */
@@ -674,11 +624,15 @@ char *prompt_build(const struct prompt_ctx *ctx, json_t **report)
 	}
 
 	/* ---- per-turn part ---- */
-	tz = ctx->timezone ? xstrdup(ctx->timezone)
-	     : ctx->cfg && config_get_str(ctx->cfg, "agents.defaults.userTimezone")
-		     ? xstrdup(config_get_str(ctx->cfg, "agents.defaults.userTimezone"))
-		     : host_timezone();
-	date_in_zone(now, tz, date);
+	tz = time_user_zone(ctx->timezone ? ctx->timezone
+			    : ctx->cfg    ? config_get_str(ctx->cfg, "agents.defaults.userTimezone")
+					  : NULL);
+	{
+		struct tm tm;
+
+		time_in_zone(now, tz, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	}
 	line(&b, "## Temporal Context");
 	linef(&b, "Current date: %s", date);
 	linef(&b, "Time zone: %s", tz);

@@ -3,11 +3,19 @@
  */
 #include "core/timeutil.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "core/mem.h"
 
 int64_t time_now_ms(void)
 {
@@ -108,4 +116,54 @@ int time_parse_duration(const char *s, int64_t bare_unit_ms, int64_t *out)
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+char *time_user_zone(const char *configured)
+{
+	const char *tz = getenv("TZ");
+	char link[PATH_MAX], *p;
+	ssize_t n;
+	struct buf b;
+
+	if (configured && *configured)
+		return xstrdup(configured);
+	if (tz && *tz)
+		return xstrdup(tz[0] == ':' ? tz + 1 : tz);
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if ((p = strstr(link, "zoneinfo/")))
+			return xstrdup(p + 9);
+	}
+	buf_init(&b, 256);
+	if (fs_read_file("/etc/timezone", &b) == 0) {
+		while (b.len && isspace((unsigned char)b.p[b.len - 1]))
+			b.p[--b.len] = '\0';
+		if (b.len)
+			return buf_detach(&b, NULL);
+	}
+	buf_release(&b);
+	return xstrdup("UTC");
+}
+
+void time_in_zone(int64_t ms, const char *tz, struct tm *out)
+{
+	time_t t = (time_t)(ms / 1000);
+	char *old;
+
+	if (!strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC")) {
+		gmtime_r(&t, out);
+		return;
+	}
+	/* libc converts only in $TZ's zone: switch it for the call (the loop thread's) */
+	old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+	setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&t, out);
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
 }

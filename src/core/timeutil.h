@@ -27,4 +27,14 @@ void time_iso8601(int64_t ms, char *out, size_t outlen);
  */
 int time_parse_duration(const char *s, int64_t bare_unit_ms, int64_t *out);
 
+struct tm;
+/*
+ * The zone to show the user's time in: `configured` (agents.defaults.
+ * userTimezone) when set, else the host's ($TZ, /etc/localtime's target,
+ * /etc/timezone), else "UTC". New string.
+ */
+char *time_user_zone(const char *configured);
+/* Broken-down time of `ms` since the epoch in IANA zone `tz`. */
+void time_in_zone(int64_t ms, const char *tz, struct tm *out);
+
 #endif
