@@ -34,24 +34,17 @@ def pct(v, p):
     return v[min(len(v) - 1, int(len(v) * p))]
 
 
-class BenchGateway:
-    """`pincer gateway run --port 0` in a fresh HOME, its agent on `fake`.
-    .proc, .port, .env (for pincer CLI runs), .tmp (the HOME; workspace tmp/ws), .client()."""
+class Gateway:
+    """`pincer gateway run --port 0` with HOME `tmp` and `config` as its pincer.json.
+    .proc, .port, .env (for pincer CLI runs). BENCH_WRAP="heaptrack -o /tmp/ht" (or any
+    command prefix) runs it under a profiler."""
 
-    def __init__(self, pincer, fake, prefix="pincer-bench-"):
-        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
-        state = self.tmp / ".pincer"
+    def __init__(self, pincer, tmp, config):
+        state = Path(tmp) / ".pincer"
         state.mkdir(mode=0o700)
-        (self.tmp / "ws").mkdir()
-        (state / "pincer.json").write_text(
-            '{gateway: {auth: {token: "%s"}}, logging: {level: "warn"}, models: {providers: '
-            '{fake: {baseUrl: "http://127.0.0.1:%d/v1", apiKey: "x", api: "openai-completions", '
-            'models: [{id: "fake-model", contextWindow: 100000000, maxTokens: 4096}]}}}, '
-            'agents: {defaults: {model: {primary: "fake/fake-model"}, workspace: "%s", '
-            'heartbeat: {every: "0m"}}}}' % (TOKEN, fake.port, self.tmp / "ws"))
-        env = dict(os.environ, HOME=str(self.tmp), PINCER_STATE_DIR=str(state))
+        (state / "pincer.json").write_text(config)
+        env = dict(os.environ, HOME=str(tmp), PINCER_STATE_DIR=str(state))
         self.env = env
-        # BENCH_WRAP="heaptrack -o /tmp/ht": run the gateway under a profiler
         wrap = os.environ.get("BENCH_WRAP", "").split()
         self.proc = subprocess.Popen(wrap + [pincer, "gateway", "run", "--port", "0"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -66,9 +59,24 @@ class BenchGateway:
             self.stop()
             raise SystemExit("bench: the gateway did not start")
 
-    def client(self):
-        return connected(self.port, token=TOKEN)
-
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
+
+
+class BenchGateway(Gateway):
+    """A Gateway in a fresh HOME, its agent on `fake`.
+    .tmp (the HOME; workspace tmp/ws), .client()."""
+
+    def __init__(self, pincer, fake, prefix="pincer-bench-"):
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        (self.tmp / "ws").mkdir()
+        super().__init__(pincer, self.tmp, (
+            '{gateway: {auth: {token: "%s"}}, logging: {level: "warn"}, models: {providers: '
+            '{fake: {baseUrl: "http://127.0.0.1:%d/v1", apiKey: "x", api: "openai-completions", '
+            'models: [{id: "fake-model", contextWindow: 100000000, maxTokens: 4096}]}}}, '
+            'agents: {defaults: {model: {primary: "fake/fake-model"}, workspace: "%s", '
+            'heartbeat: {every: "0m"}}}}' % (TOKEN, fake.port, self.tmp / "ws")))
+
+    def client(self):
+        return connected(self.port, token=TOKEN)

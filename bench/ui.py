@@ -21,10 +21,8 @@ keep-alive connection, from request sent to the last body byte read):
 """
 import gzip
 import http.client
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,34 +30,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import pct, pincer_path  # noqa: E402
+from benchlib import Gateway, pct, pincer_path  # noqa: E402
 
 REQS = int(os.environ.get("REQS", "300"))
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Gateway:
-    def __init__(self, pincer, tmp, config):
-        state = tmp / ".pincer"
-        state.mkdir(mode=0o700)
-        (state / "pincer.json").write_text(config)
-        env = dict(os.environ, HOME=str(tmp), PINCER_STATE_DIR=str(state))
-        self.proc = subprocess.Popen([pincer, "gateway", "run", "--port", "0"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.port = None
-        for _ in range(500):
-            try:
-                self.port = json.loads((state / "gateway.json").read_text())["port"]
-                break
-            except (FileNotFoundError, ValueError, KeyError):
-                time.sleep(0.01)
-        if self.port is None:
-            self.stop()
-            raise SystemExit("bench: the gateway did not start")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
 
 
 def timed(port, path, headers=None, n=REQS):

@@ -299,7 +299,12 @@ def test_exec_ask_allow_always_and_fallback(penv, gateway, fake):
         assert not [e for e in op.events if e.get("event") == "exec.approval.requested"]
         disk = json.loads(approvals_file(penv).read_text())
         assert disk["agents"]["main"]["allowlist"][0]["lastResolvedPath"].endswith("uname")
-    # nobody who could answer is connected: askFallback (deny by default) at once
+    # nobody who could answer is connected: askFallback (deny by default) at once.
+    # A fresh gateway, so the clients closed above cannot still be on its list
+    # (under load their close may not be processed yet, and then the request
+    # would wait for them for the 30-minute approval timeout).
+    g.stop()
+    g = gateway()
     with connected_tools(g.port, scopes=["operator.read", "operator.write"]) as c:
         r = tool_turn(c, fake, "exec", {"command": "uname -a"}, timeout=60)
         assert r["isError"] and "approval-timeout" in r["text"]
