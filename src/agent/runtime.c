@@ -384,10 +384,10 @@ static json_t *done_result(const struct done_run *d)
 	return r ? r : json_object();
 }
 
-static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *result)
+static void rt_remember(struct agent_rt *rt, const char *run_id, json_t *result)
 {
 	struct done_run *d = xcalloc(1, sizeof(*d)), **pp;
-	json_t *copy;
+	json_t *meta, *report;
 	size_t n = 0;
 
 	snprintf(d->run_id, sizeof(d->run_id), "%s", run_id);
@@ -396,18 +396,22 @@ static void rt_remember(struct agent_rt *rt, const char *run_id, const json_t *r
 	 * report: at tens of kB a run, AGENT_DONE_KEEP of them would be most of
 	 * the gateway's memory.
 	 */
-	copy = json_deep_copy(result);
-	json_object_del(json_object_get(json_object_get(copy, "result"), "meta"),
-			"systemPromptReport");
-	d->result = json_dumps(copy, JSON_COMPACT);
-	json_decref(copy);
+	meta = json_object_get(json_object_get(result, "result"), "meta");
+	report = json_incref(json_object_get(meta, "systemPromptReport"));
+	if (report) /* taken out for the dump and put back: cheaper than a deep copy */
+		json_object_del(meta, "systemPromptReport");
+	d->result = json_dumps(result, JSON_COMPACT);
+	if (report)
+		json_object_set_new(meta, "systemPromptReport", report);
 	if (!d->result)
 		d->result = xstrdup("{}");
 	d->at_ms = time_mono_ms();
 	d->next = rt->done;
 	rt->done = d;
 	rt->ndone++;
-	/* bounded: drop the oldest beyond AGENT_DONE_KEEP */
+	/* bounded: drop the oldest beyond AGENT_DONE_KEEP, a batch at a time (one walk per 64) */
+	if (rt->ndone <= AGENT_DONE_KEEP + 64)
+		return;
 	for (pp = &rt->done; *pp; pp = &(*pp)->next) {
 		if (++n > AGENT_DONE_KEEP) {
 			struct done_run *x = *pp;

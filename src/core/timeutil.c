@@ -118,15 +118,14 @@ bad:
 	return -1;
 }
 
-char *time_user_zone(const char *configured)
+/* The host's zone: $TZ, /etc/localtime's target, /etc/timezone, else UTC. New string. */
+static char *host_zone(void)
 {
 	const char *tz = getenv("TZ");
 	char link[PATH_MAX], *p;
 	ssize_t n;
 	struct buf b;
 
-	if (configured && *configured)
-		return xstrdup(configured);
 	if (tz && *tz)
 		return xstrdup(tz[0] == ':' ? tz + 1 : tz);
 	n = readlink("/etc/localtime", link, sizeof(link) - 1);
@@ -146,6 +145,18 @@ char *time_user_zone(const char *configured)
 	return xstrdup("UTC");
 }
 
+/* The host's zone as first seen: what localtime_r converts to while $TZ is untouched. */
+static char *host_zone_cached;
+
+char *time_user_zone(const char *configured)
+{
+	if (configured && *configured)
+		return xstrdup(configured);
+	if (!host_zone_cached)
+		host_zone_cached = host_zone();
+	return xstrdup(host_zone_cached);
+}
+
 void time_in_zone(int64_t ms, const char *tz, struct tm *out)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -153,6 +164,11 @@ void time_in_zone(int64_t ms, const char *tz, struct tm *out)
 
 	if (!strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC")) {
 		gmtime_r(&t, out);
+		return;
+	}
+	/* the host's own zone (the usual case) needs no switch, and no zoneinfo read per call */
+	if (host_zone_cached && !strcmp(tz, host_zone_cached)) {
+		localtime_r(&t, out);
 		return;
 	}
 	/* libc converts only in $TZ's zone: switch it for the call (the loop thread's) */
