@@ -59,7 +59,16 @@ static const char *const dropped[] = {
 
 /* ==== libxml2, loaded on first use ==== */
 
+/*
+ * The soname the headers we were built with belong to: linking used to
+ * record it for us. 2.14 broke the ABI and bumped it; loading a library of
+ * the other ABI would read its trees with the wrong struct layouts.
+ */
+#if LIBXML_VERSION >= 21400
+#define HTML_LIBXML2 "libxml2.so.16"
+#else
 #define HTML_LIBXML2 "libxml2.so.2"
+#endif
 
 /*
  * The functions html.c calls, typed from libxml2's own declarations so a

@@ -9,10 +9,12 @@
  * whitespace collapsed as a browser would.
  *
  * libxml2 is not linked into pincer: the first html_init (or html_extract)
- * dlopen()s libxml2.so.2, so processes that never extract HTML never load
- * it (nor the ICU and libstdc++ it pulls in on Debian). When it cannot be
- * loaded, a warning is logged once and html_extract falls back to a tag
- * stripper: plain text in either mode, the whole page, no link targets.
+ * dlopen()s it (libxml2.so.2, or libxml2.so.16 when built against 2.14 or
+ * later: the soname that goes with the headers), so processes that never
+ * extract HTML never load it, nor the ICU and libstdc++ it pulls in on
+ * Debian. When it cannot be loaded, a warning is logged once and
+ * html_extract falls back to a tag stripper: plain text in either mode,
+ * the whole page, no link targets.
  */
 #ifndef PINCER_TOOLS_HTML_H
 #define PINCER_TOOLS_HTML_H
@@ -53,7 +55,7 @@ void html_init(void);
 bool html_have_libxml2(void);
 
 /*
- * The library html_init loads instead of "libxml2.so.2": for tests of the
+ * The library html_init loads instead of libxml2: for tests of the
  * fallback. Effective only before the first html_init; `soname` is kept.
  */
 void html_set_library(const char *soname);

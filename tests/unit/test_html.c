@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,16 +54,24 @@ static char *extract(const char *html, enum html_mode mode, size_t max, char **t
 
 /* ------------------------------------------------------------ libxml2 */
 
+static bool libxml2_mapped(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "/libxml2.so") != NULL;
+	fclose(f);
+	return found;
+}
+
 static void test_not_loaded_until_used(void **state)
 {
-	/* RTLD_NOLOAD: only asks whether the library is already in the process. */
-	void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_NOLOAD);
-
-	assert_null(h);
+	assert_false(libxml2_mapped());
 	assert_true(html_have_libxml2());
-	h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_NOLOAD);
-	assert_non_null(h);
-	dlclose(h);
+	assert_true(libxml2_mapped());
 }
 
 static void test_markdown(void **state)
