@@ -11,7 +11,10 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1 libxml-2.0 sqlite3
+PKGS    := jansson libuv libwebsockets libcrypto libcurl yaml-0.1 sqlite3
+# Headers only: src/tools/html.c dlopen()s libxml2 on the first HTML fetch,
+# so that no other process pays for loading it and the ICU it pulls in.
+DLPKGS  := libxml-2.0
 VERSION := $(shell cat VERSION)
 GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -23,8 +26,11 @@ CFLAGS  ?= -O2 -g
 # build through a second make invocation after it.
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc \
              -DPINCER_VERSION='"$(VERSION)"' -DPINCER_GITREV='"$(GITREV)"' \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+             $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
+# dlopen is in libc since glibc 2.34; older C libraries need -ldl.
+LIBDL   := $(shell printf '\043include <dlfcn.h>\nint main(void) { return !dlopen; }\n' | \
+             $(CC) -x c -o /dev/null - 2>/dev/null || echo -ldl)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBDL) -lm
 
 BUILD   ?= build
 BIN     ?= pincer

@@ -9,6 +9,21 @@
 #                     installed, else a shell loop timed with date +%s%N, which
 #                     adds the shell's own fork/exec) and peak RSS from GNU
 #                     time -f %M.
+#  cmd_<name>_*       per command, offline in a fresh state dir without a
+#                     config file: version, help, config get, skills list,
+#                     models list. wall_ms: median over RUNS spawns from
+#                     python3 (spawn cost included, as in gateway_listen);
+#                     cpu_ms: the child's user + sys time from wait4(), the
+#                     steadier figure when other work shares the machine;
+#                     rss_kb: peak RSS from GNU time -f %M (python's own
+#                     peak would leak into wait4's: Linux keeps it across
+#                     exec).
+#  ldso_*             LD_DEBUG=statistics of `pincer version`: the dynamic
+#                     loader's relocations (symbol and relative) and its
+#                     start-up cycles (median of RUNS), and the shared
+#                     objects ldd lists. Only what every process needs
+#                     belongs here: libxml2 (with ICU and libstdc++) is
+#                     dlopen()ed by the first HTML fetch.
 #  gateway_listen_*   `pincer gateway run --port 0` start to listening. Method:
 #                     Debian's python3 reads CLOCK_MONOTONIC, spawns the
 #                     gateway with stdout on a pipe and blocks on that pipe;
@@ -24,7 +39,9 @@
 #  gateway_idle_*     the same gateway 1 s after it started listening, with no
 #                     client: VmRSS and VmHWM from /proc/PID/status, Pss and
 #                     Private (clean + dirty) from /proc/PID/smaps_rollup.
-#                     The gateway has no children yet.
+#                     The gateway has no children yet. gateway_idle_libs: the
+#                     shared objects it has mapped then (libxml2 must not
+#                     be one of them).
 set -eu
 
 BIN=${1:-./pincer}
@@ -70,6 +87,69 @@ if [ -x /usr/bin/time ]; then
 else
 	echo "version_peak_rss_kb: n/a (install the 'time' package for GNU time)"
 fi
+
+# ---- each CLI command: start-up time, CPU time and peak RSS ----
+
+"$PY" - "$BIN" "$RUNS" "$TMP" <<'PY'
+import os, statistics, subprocess, sys, time
+
+binp, runs, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+home = os.path.join(tmp, "cmd")
+os.makedirs(home)
+env = {k: v for k, v in os.environ.items() if not k.startswith(("PINCER_", "OPENCLAW_"))}
+env.update(HOME=home, PINCER_STATE_DIR=os.path.join(home, "state"), NO_COLOR="1")
+commands = [("version", ["version"]), ("help", ["help"]),
+            ("config_get", ["config", "get", "gateway.port"]),
+            ("skills_list", ["skills", "list"]), ("models_list", ["models", "list"])]
+quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=home)
+
+
+def once(argv):
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, **quiet)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        sys.exit("startup.sh: %s exited %d" % (" ".join(argv), p.returncode))
+    return (time.perf_counter() - t0) * 1e3, (ru.ru_utime + ru.ru_stime) * 1e3
+
+
+for name, args in commands:
+    argv = [binp] + args
+    for _ in range(3):  # warm-up: page cache, dentries
+        once(argv)
+    wall, cpu = zip(*(once(argv) for _ in range(runs)))
+    print("cmd_%s_wall_ms: %.2f (median of %d)" % (name, statistics.median(wall), runs))
+    print("cmd_%s_cpu_ms: %.2f" % (name, statistics.median(cpu)))
+    if os.access("/usr/bin/time", os.X_OK):
+        rss = sorted(int(subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env, cwd=home,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True).stderr.split()[-1]) for _ in range(5))
+        print("cmd_%s_rss_kb: %d (median of 5)" % (name, rss[2]))
+
+stats = {"cycles": [], "relocs": 0, "relative": 0}
+for _ in range(runs):
+    err = subprocess.run([binp, "version"], env=dict(env, LD_DEBUG="statistics"), cwd=home,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+    for line in err.splitlines():
+        k, _, v = line.partition(":\t")[2].partition(":")
+        k, v = k.strip(), v.split()
+        if k == "total startup time in dynamic loader":
+            stats["cycles"].append(int(v[0]))
+        elif k == "number of relocations":
+            stats["relocs"] = int(v[0])
+        elif k == "number of relative relocations":
+            stats["relative"] = int(v[0])
+if stats["cycles"]:
+    print("ldso_startup_cycles: %d (median of %d)" % (statistics.median(stats["cycles"]), runs))
+    print("ldso_relocations: %d" % stats["relocs"])
+    print("ldso_relative_relocations: %d" % stats["relative"])
+try:
+    libs = subprocess.run(["ldd", binp], capture_output=True, text=True).stdout
+    print("ldso_shared_objects: %d" % sum("=>" in l for l in libs.splitlines()))
+except OSError:
+    print("ldso_shared_objects: n/a (no ldd)")
+PY
 
 # ---- gateway: start to listening, then idle memory ----
 
@@ -124,6 +204,12 @@ with open("/proc/%d/status" % p.pid) as f:
     for l in f:
         k, _, v = l.partition(":")
         status[k] = v.split()
+libs = set()
+with open("/proc/%d/maps" % p.pid) as f:
+    for l in f:
+        path = l.split()[-1] if len(l.split()) >= 6 else ""
+        if ".so" in os.path.basename(path):
+            libs.add(os.path.basename(path))
 rollup = {}
 try:
     with open("/proc/%d/smaps_rollup" % p.pid) as f:
@@ -136,6 +222,8 @@ except OSError:
 stop(p)
 print("gateway_idle_rss_kb: %s" % status["VmRSS"][0])
 print("gateway_idle_hwm_kb: %s" % status["VmHWM"][0])
+print("gateway_idle_libs: %d%s" % (len(libs), ", libxml2 mapped" if any(
+    l.startswith("libxml2") for l in libs) else ""))
 if rollup:
     print("gateway_idle_pss_kb: %d" % rollup["Pss"])
     print("gateway_idle_private_kb: %d" % (rollup["Private_Clean"] + rollup["Private_Dirty"]))

@@ -1,6 +1,14 @@
 /*
  * html.c - HTML to readable markdown or text with libxml2; see html.h.
  *
+ * libxml2 is not linked: it is dlopen()ed on first use. On Debian it drags
+ * in ICU and libstdc++, and linking it made every pincer process (each CLI
+ * command, the idle gateway) pay their loading and relocation at start-up
+ * and carry their pages, for a feature only web_fetch uses. libxml2's
+ * headers still give the types; the few functions used are called through
+ * a table resolved once. When the library cannot be loaded, a small tag
+ * stripper keeps web_fetch useful (see "fallback" below).
+ *
  * The renderer is one walk over the tree writing into a capped buffer.
  * Layout is owed rather than written: a block asks for "two newlines
  * before whatever comes next" and inline whitespace for "one space", and
@@ -14,6 +22,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/uri.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +30,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 /* Deeper than this, a tree is an attack or a broken generator: skipped. */
@@ -47,16 +57,90 @@ static const char *const dropped[] = {
 	"video",  "map",    "label",    "option", "fieldset", "menu",
 };
 
+/* ==== libxml2, loaded on first use ==== */
+
+/*
+ * The soname the headers we were built with belong to: linking used to
+ * record it for us. 2.14 broke the ABI and bumped it; loading a library of
+ * the other ABI would read its trees with the wrong struct layouts.
+ */
+#if LIBXML_VERSION >= 21400
+#define HTML_LIBXML2 "libxml2.so.16"
+#else
+#define HTML_LIBXML2 "libxml2.so.2"
+#endif
+
+/*
+ * The functions html.c calls, typed from libxml2's own declarations so a
+ * mismatch is a compile error. `free_fn` points at the library's xmlFree
+ * variable (the header's xmlFree is a macro over a per-thread accessor in
+ * some builds, absent in others; the exported variable exists in all).
+ */
+static struct {
+	__typeof__(xmlInitParser) *init_parser;
+	__typeof__(htmlReadMemory) *read_memory;
+	__typeof__(xmlDocGetRootElement) *doc_root;
+	__typeof__(xmlFreeDoc) *free_doc;
+	__typeof__(xmlBuildURI) *build_uri;
+	xmlFreeFunc *free_fn;
+	bool ok;
+} lx;
+
+static const char *lx_soname = HTML_LIBXML2;
 static pthread_once_t html_once = PTHREAD_ONCE_INIT;
 
-static void html_init_once(void)
+static void html_load(void)
 {
-	xmlInitParser();
+	void *h = dlopen(lx_soname, RTLD_NOW | RTLD_LOCAL);
+	const char *missing = NULL;
+
+	if (!h) {
+		log_warn("html", "cannot load %s (%s): web_fetch reduces HTML to plain text",
+			 lx_soname, dlerror());
+		return;
+	}
+#define LX_SYM(field, name)                                                                        \
+	do {                                                                                       \
+		if (!(*(void **)&lx.field = dlsym(h, name)) && !missing)                           \
+			missing = name;                                                            \
+	} while (0)
+	LX_SYM(init_parser, "xmlInitParser");
+	LX_SYM(read_memory, "htmlReadMemory");
+	LX_SYM(doc_root, "xmlDocGetRootElement");
+	LX_SYM(free_doc, "xmlFreeDoc");
+	LX_SYM(build_uri, "xmlBuildURI");
+	LX_SYM(free_fn, "xmlFree");
+#undef LX_SYM
+	if (missing) {
+		log_warn("html", "%s has no %s: web_fetch reduces HTML to plain text", lx_soname,
+			 missing);
+		dlclose(h);
+		return;
+	}
+	/* The handle stays open for the life of the process: trees and URIs it made may live on. */
+	lx.init_parser();
+	lx.ok = true;
 }
 
 void html_init(void)
 {
-	pthread_once(&html_once, html_init_once);
+	pthread_once(&html_once, html_load);
+}
+
+bool html_have_libxml2(void)
+{
+	html_init();
+	return lx.ok;
+}
+
+void html_set_library(const char *soname)
+{
+	lx_soname = soname;
+}
+
+static void lx_free(void *p)
+{
+	(*lx.free_fn)(p);
 }
 
 static bool name_is(const xmlNode *n, const char *name)
@@ -261,13 +345,13 @@ static char *abs_url(const struct render *r, const char *href)
 		href++;
 	if (!*href || *href == '#')
 		return NULL;
-	u = xmlBuildURI((const xmlChar *)href, (const xmlChar *)(r->base ? r->base : ""));
+	u = lx.build_uri((const xmlChar *)href, (const xmlChar *)(r->base ? r->base : ""));
 	if (!u)
 		return NULL;
 	p = (const char *)u;
 	if (strncasecmp(p, "http://", 7) && strncasecmp(p, "https://", 8) &&
 	    strncasecmp(p, "mailto:", 7)) {
-		xmlFree(u);
+		lx_free(u);
 		return NULL;
 	}
 	buf_init(&b, 8192);
@@ -282,7 +366,7 @@ static char *abs_url(const struct render *r, const char *href)
 		if (rc < 0)
 			break;
 	}
-	xmlFree(u);
+	lx_free(u);
 	return buf_detach(&b, NULL);
 }
 
@@ -711,35 +795,322 @@ static char *node_title(const xmlNode *n)
 	return t;
 }
 
+/* Trailing layout owed to nothing is not paid; the text goes to `out`. */
+static void finish(struct render *r, struct html_result *out)
+{
+	while (r->out.len && strchr(" \n", r->out.p[r->out.len - 1]))
+		r->out.len--;
+	r->out.p[r->out.len] = '\0';
+	out->truncated = r->full;
+	out->text = buf_detach(&r->out, NULL);
+	if (!out->text)
+		out->text = xstrdup("");
+}
+
+/* ==== fallback: a tag stripper, for when libxml2 cannot be loaded ==== */
+
+/*
+ * Plain text in both modes: without a tree there is no sound way to choose
+ * the main content or to nest markdown, and a reader is better served by
+ * all the prose than by a guess. It keeps what the renderer above keeps at
+ * the level of single tags: text outside tags, the contents of the dropped
+ * elements skipped, block elements as line breaks, the common entities
+ * decoded, <title>. The input is taken as UTF-8 whatever its charset (the
+ * caller cleans invalid sequences). Every scan is bounded by `end`: the
+ * input need not be NUL-terminated.
+ */
+
+/* Elements whose end tag is the only thing that ends them (HTML's raw text). */
+static const char *const raw_elements[] = { "script", "style", "textarea", "title", "xmp" };
+
+static bool tag_is(const char *name, size_t n, const char *want)
+{
+	return strlen(want) == n && !strncasecmp(name, want, n);
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == ':' || c == '_';
+}
+
+/* Past the '>' closing a tag whose name ends at `p` (quoted '>' skipped), or `end`. */
+static const char *tag_end(const char *p, const char *end)
+{
+	char quote = 0;
+
+	for (; p < end; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '>') {
+			return p + 1;
+		}
+	}
+	return end;
+}
+
+/* At "<name" or "</name" (closing: the latter) with `name` whole? */
+static bool at_tag(const char *p, const char *end, const char *name, size_t n, bool closing)
+{
+	size_t off = closing ? 2 : 1;
+
+	if ((size_t)(end - p) < off + n || p[0] != '<' || (closing && p[1] != '/'))
+		return false;
+	if (strncasecmp(p + off, name, n))
+		return false;
+	return p + off + n == end || !name_char(p[off + n]);
+}
+
+/*
+ * Past the end tag matching an element opened just before `p`, with
+ * `content_end` at that end tag; NULL when there is none. Raw elements end
+ * at the first "</name", others count nested "<name".
+ */
+static const char *skip_element(const char *p, const char *end, const char *name, size_t n,
+				bool raw, const char **content_end)
+{
+	int depth = 1;
+
+	for (; p < end; p++) {
+		if (*p != '<')
+			continue;
+		if (at_tag(p, end, name, n, true) && --depth == 0) {
+			*content_end = p;
+			return tag_end(p + 2 + n, end);
+		}
+		if (!raw && at_tag(p, end, name, n, false))
+			depth++;
+	}
+	return NULL;
+}
+
+static int tag_index(const char *name, size_t n, const char *const *set, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (tag_is(name, n, set[i]))
+			return (int)i;
+	return -1;
+}
+
+static void put_utf8(struct buf *b, unsigned long cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	buf_append(b, u, n);
+}
+
+static const struct {
+	const char *name;
+	unsigned long cp;
+} entities[] = {
+	{ "amp", '&' },      { "lt", '<' },       { "gt", '>' },        { "quot", '"' },
+	{ "apos", '\'' },    { "nbsp", 0xa0 },    { "copy", 0xa9 },     { "reg", 0xae },
+	{ "mdash", 0x2014 }, { "ndash", 0x2013 }, { "hellip", 0x2026 }, { "rsquo", 0x2019 },
+	{ "lsquo", 0x2018 }, { "rdquo", 0x201d }, { "ldquo", 0x201c },  { "middot", 0xb7 },
+};
+
+/* `n` bytes of text with character references decoded, NULs dropped, into `b` (reset). */
+static void decode_text(struct buf *b, const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	buf_reset(b);
+	while (p < end) {
+		const char *semi;
+		size_t i, len;
+
+		if (*p != '&' || !(semi = memchr(p, ';', (size_t)(end - p))) || semi - p > 10) {
+			if (*p)
+				buf_putc(b, *p);
+			p++;
+			continue;
+		}
+		len = (size_t)(semi - p - 1);
+		if (len >= 2 && p[1] == '#') {
+			bool hex = p[2] == 'x' || p[2] == 'X';
+			const char *d = p + 2 + hex;
+			unsigned long cp = 0;
+			bool ok = d < semi;
+
+			for (; d < semi && ok; d++) {
+				int v = *d >= '0' && *d <= '9'          ? *d - '0'
+					: hex && *d >= 'a' && *d <= 'f' ? *d - 'a' + 10
+					: hex && *d >= 'A' && *d <= 'F' ? *d - 'A' + 10
+									: -1;
+				ok = v >= 0;
+				cp = cp * (hex ? 16 : 10) + (unsigned long)(v < 0 ? 0 : v);
+			}
+			if (ok) {
+				put_utf8(b, cp);
+				p = semi + 1;
+				continue;
+			}
+		} else {
+			for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
+				if (tag_is(p + 1, len, entities[i].name))
+					break;
+			if (i < sizeof(entities) / sizeof(entities[0])) {
+				put_utf8(b, entities[i].cp);
+				p = semi + 1;
+				continue;
+			}
+		}
+		buf_putc(b, *p++); /* not a reference we know: literal */
+	}
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(COUNT(dropped) <= 32, "no_end below is a 32-bit set");
+
+static void plain_extract(const char *html, size_t len, struct render *r, struct html_result *out)
+{
+	static const char *const para[] = {
+		"p",       "div",     "section", "article", "main",       "header", "h1",
+		"h2",      "h3",      "h4",      "h5",      "h6",         "ul",     "ol",
+		"table",   "pre",     "hr",      "dl",      "blockquote", "figure", "figcaption",
+		"address", "details", "summary", "center"
+	};
+	static const char *const line[] = { "br", "li", "tr", "dt", "dd", "caption" };
+	/*
+	 * Which elements had no end tag at their first try: later ones are
+	 * taken as lone tags without searching again, so that a page of
+	 * unclosed <nav>s costs one scan per name, not one per tag.
+	 */
+	unsigned long no_end = 0;
+	const char *p = html, *end = html + len;
+	struct buf t;
+
+	buf_init(&t, BUF_UNLIMITED);
+	while (p < end && !r->full) {
+		const char *q = p, *name, *next, *content_end;
+		size_t n;
+		bool closing;
+		int i;
+
+		if (*p != '<') {
+			while (q < end && *q != '<')
+				q++;
+			decode_text(&t, p, (size_t)(q - p));
+			text(r, t.p);
+			p = q;
+			continue;
+		}
+		if ((size_t)(end - p) >= 4 && !memcmp(p, "<!--", 4)) {
+			const char *c = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
+
+			p = c ? c + 3 : end;
+			continue;
+		}
+		if (p + 1 < end && (p[1] == '!' || p[1] == '?')) {
+			p = tag_end(p + 2, end);
+			continue;
+		}
+		closing = p + 1 < end && p[1] == '/';
+		name = p + 1 + closing;
+		for (q = name; q < end && name_char(*q); q++)
+			;
+		n = (size_t)(q - name);
+		if (n == 0 || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z'))) {
+			text(r, "<"); /* "a < b": prose, not a tag */
+			p++;
+			continue;
+		}
+		p = tag_end(q, end);
+		if (closing)
+			i = -1;
+		else if ((i = tag_index(name, n, raw_elements, COUNT(raw_elements))) >= 0) {
+			/* Unclosed, it runs to the end, as in a browser. */
+			if (!(next = skip_element(p, end, name, n, true, &content_end)))
+				break;
+			if (!strcmp(raw_elements[i], "title") && !out->title) {
+				decode_text(&t, p, (size_t)(content_end - p));
+				out->title = collapse(t.p, HTML_TITLE_MAX);
+			}
+			p = next;
+			continue;
+		} else if ((i = tag_index(name, n, dropped, COUNT(dropped))) >= 0 &&
+			   !tag_is(name, n, "head") && !tag_is(name, n, "input") &&
+			   !tag_is(name, n, "embed") && p[-1] == '>' && p[-2] != '/') {
+			/* (head holds the title; input and embed are void: no end tag) */
+			if (!(no_end & (1ul << i)) &&
+			    (next = skip_element(p, end, name, n, false, &content_end))) {
+				p = next;
+				continue;
+			}
+			no_end |= 1ul << i;
+		}
+		if (tag_index(name, n, para, COUNT(para)) >= 0)
+			block(r, 2);
+		else if (tag_index(name, n, line, COUNT(line)) >= 0)
+			block(r, 1);
+		else if (tag_is(name, n, "td") || tag_is(name, n, "th"))
+			r->space = true;
+	}
+	buf_release(&t);
+}
+
+/* ==== extraction ==== */
+
 int html_extract(const char *html, size_t len, const char *base_url, const char *encoding,
 		 enum html_mode mode, size_t max_out, struct html_result *out, char *err,
 		 size_t errlen)
 {
 	struct render r = { .mode = mode };
-	const xmlNode *root, *t, *content;
+	const xmlNode *t, *content;
 	xmlChar *base = NULL;
 	htmlDocPtr doc;
 
 	memset(out, 0, sizeof(*out));
-	html_init();
+	buf_init(&r.out, max_out ? max_out : BUF_UNLIMITED);
+	if (!html_have_libxml2()) {
+		plain_extract(html, len, &r, out);
+		finish(&r, out);
+		return 0;
+	}
 	if (len > (size_t)INT32_MAX) {
+		buf_release(&r.out);
 		snprintf(err, errlen, "document too large");
 		return -1;
 	}
-	doc = htmlReadMemory(html, (int)len, base_url, encoding,
+	doc = lx.read_memory(html, (int)len, base_url, encoding,
 			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 				     HTML_PARSE_NONET | HTML_PARSE_COMPACT);
-	if (!doc || !(root = xmlDocGetRootElement(doc))) {
+	if (!doc || !lx.doc_root(doc)) {
 		if (doc)
-			xmlFreeDoc(doc);
+			lx.free_doc(doc);
 		/* An empty document is empty, not an error. */
-		out->text = xstrdup("");
+		finish(&r, out);
 		return 0;
 	}
 	/* <base href> moves the base for relative links. */
 	if ((t = find_first((const xmlNode *)doc, is_base, 0)))
-		base = xmlBuildURI((const xmlChar *)attr(t, "href"),
-				   (const xmlChar *)(base_url ? base_url : ""));
+		base = lx.build_uri((const xmlChar *)attr(t, "href"),
+				    (const xmlChar *)(base_url ? base_url : ""));
 	r.base = base ? (const char *)base : base_url;
 
 	if ((t = find_first((const xmlNode *)doc, is_title, 0)))
@@ -748,24 +1119,14 @@ int html_extract(const char *html, size_t len, const char *base_url, const char 
 	if (!out->title && (t = find_first(content, is_h1, 0)))
 		out->title = node_title(t);
 
-	buf_init(&r.out, max_out ? max_out : BUF_UNLIMITED);
 	if (content == (const xmlNode *)doc)
 		children(&r, content, 0);
 	else
 		walk(&r, content, 0);
-	/* Trailing layout owed to nothing is not paid. */
-	while (r.out.len && strchr(" \n", r.out.p[r.out.len - 1]))
-		r.out.len--;
-	r.out.p[r.out.len] = '\0';
-	out->truncated = r.full;
-	out->text = buf_detach(&r.out, NULL);
-	if (!out->text)
-		out->text = xstrdup("");
+	finish(&r, out);
 	if (base)
-		xmlFree(base);
-	xmlFreeDoc(doc);
-	(void)err;
-	(void)errlen;
+		lx_free(base);
+	lx.free_doc(doc);
 	return 0;
 }
 

@@ -7,6 +7,14 @@
  * navigation, footers, asides, forms and hidden parts; headings,
  * paragraphs, lists, links (made absolute), code blocks and simple tables;
  * whitespace collapsed as a browser would.
+ *
+ * libxml2 is not linked into pincer: the first html_init (or html_extract)
+ * dlopen()s it (libxml2.so.2, or libxml2.so.16 when built against 2.14 or
+ * later: the soname that goes with the headers), so processes that never
+ * extract HTML never load it, nor the ICU and libstdc++ it pulls in on
+ * Debian. When it cannot be loaded, a warning is logged once and
+ * html_extract falls back to a tag stripper: plain text in either mode,
+ * the whole page, no link targets.
  */
 #ifndef PINCER_TOOLS_HTML_H
 #define PINCER_TOOLS_HTML_H
@@ -30,15 +38,27 @@ struct html_result {
  * absolute; `encoding` (may be NULL: sniffed from <meta>, else UTF-8) names
  * the charset from Content-Type. The output is cut at `max_out` bytes.
  * Returns 0, or -1 with `err` when the input cannot be parsed at all.
- * Safe to call from a worker thread once html_init has run.
+ * Safe to call from any thread.
  */
 int html_extract(const char *html, size_t len, const char *base_url, const char *encoding,
 		 enum html_mode mode, size_t max_out, struct html_result *out, char *err,
 		 size_t errlen);
 void html_result_release(struct html_result *r);
 
-/* Initialise libxml2 (idempotent; call on the main thread before workers use it). */
+/*
+ * Load and initialise libxml2 (idempotent and thread-safe; html_extract
+ * calls it too). The first call costs the library's loading, a few ms.
+ */
 void html_init(void);
+
+/* Whether html_extract has libxml2 (loading it now if not yet tried). */
+bool html_have_libxml2(void);
+
+/*
+ * The library html_init loads instead of libxml2: for tests of the
+ * fallback. Effective only before the first html_init; `soname` is kept.
+ */
+void html_set_library(const char *soname);
 
 /*
  * Markdown to plain text, for a text/markdown response in text mode:
