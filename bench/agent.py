@@ -91,7 +91,7 @@ def main():
             ctimes = dict(line.split(": ") for line in out.splitlines())
             fake.reset()
         cli = []
-        for i in range(10):
+        for i in range(int(os.environ.get("CLI_TURNS", "50"))):
             t = time.perf_counter()
             subprocess.run([PINCER, "agent", "-m", "hi", "--token", TOKEN, "--port", str(port),
                             "--session-key", "agent:main:cli%d" % i], env=env, check=True,

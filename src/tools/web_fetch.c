@@ -465,7 +465,7 @@ static void wf_process(struct wf *w)
 	}
 	if (is_html_type(w->ctype)) {
 		w->work.data = w;
-		html_init();
+		/* html_extract loads libxml2 on first use, on the worker thread, not here */
 		if (uv_queue_work(w->call->env.loop, &w->work, wf_html_work, wf_html_done) < 0)
 			wf_fail(w, "Web fetch failed: cannot schedule HTML extraction");
 		return;
