@@ -35,11 +35,11 @@
 #define AGENT_STORE_FLUSH_MS   1000
 /*
  * Transcripts idle lanes keep parsed, in JSONL bytes (jansson's trees cost
- * about eight times that, ~4 MB). Beyond it the least recently used are closed
+ * about eight times that, ~2 MB). Beyond it the least recently used are closed
  * and parsed again on their next turn: memory stays flat however many
  * sessions are busy, at the price of a re-read (~1 ms per 100 kB).
  */
-#define AGENT_TR_CACHE_BYTES   (512u << 10)
+#define AGENT_TR_CACHE_BYTES   (256u << 10)
 /* With skills.load.watch off, skills are rescanned on a turn at most this often. */
 #define AGENT_SKILLS_TTL_MS    5000
 /* With it on, a snapshot this old is refreshed off the loop (binaries installed since). */
@@ -215,6 +215,7 @@ struct agent_rt {
 	int running;
 	struct done_run *done;
 	size_t ndone;
+	int64_t trimmed_ms; /* last malloc_trim */
 	uv_timer_t sweep;
 	bool sweep_open;
 	uv_timer_t flush; /* saves dirty session stores, AGENT_STORE_FLUSH_MS after a change */

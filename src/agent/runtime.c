@@ -11,6 +11,7 @@
  * after the other, steer hands the text to the active run for its next
  * tool boundary (else followup), interrupt aborts the active run.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,15 @@ void rt_run_finished(struct agent_run *run)
 	}
 	run_free(run);
 	rt_trim_transcripts(rt, l);
+	/*
+	 * A turn's garbage (request bodies, parsed transcripts) is freed in the
+	 * middle of the heap, where glibc keeps it; hand it back once the
+	 * gateway is idle, at most once a second, so RSS follows what is live.
+	 */
+	if (!rt->runs && time_mono_ms() - rt->trimmed_ms >= 1000) {
+		rt->trimmed_ms = time_mono_ms();
+		malloc_trim(0);
+	}
 	/* a slot is free: the oldest waiting run goes */
 	while (rt->wait_head && !rt->stopping) {
 		long cap = config_get_int(rt_cfg(rt), "agents.defaults.maxConcurrent");

@@ -452,3 +452,22 @@ def test_session_maintenance_enforce_prunes_old_sessions(penv, gateway, fake):
         assert keys == ["agent:main:fresh"]
     assert not (sdir / "old-1.jsonl").exists()
     assert list(sdir.glob("old-1.jsonl.deleted.*"))
+
+
+def test_evicted_transcript_is_read_again_whole(penv, gateway, fake):
+    """Idle sessions keep at most 256 kB of parsed transcript between them; one
+    pushed out is parsed again on its next turn, and the model still gets all of it."""
+    config(penv, fake)
+    g = gateway()
+    big = "x" * 200_000
+    with connected(g.port, token=TOKEN) as c:
+        run_agent(c, "first " + big, sessionKey="agent:main:a")
+        run_agent(c, "second " + big, sessionKey="agent:main:b")  # a is evicted now
+        run_agent(c, "third", sessionKey="agent:main:b")
+        fake.reset()
+        _, final, _ = run_agent(c, "again", sessionKey="agent:main:a")
+        assert final["ok"], final
+    msgs = fake.requests[-1]["body"]["messages"]
+    texts = [m["content"] if isinstance(m["content"], str) else
+             "".join(p.get("text", "") for p in m["content"]) for m in msgs if m["role"] == "user"]
+    assert texts[-2] == "first " + big and texts[-1] == "again"
