@@ -5,6 +5,11 @@
  * path runs), the rest is the document. Every result must be a NUL-terminated
  * string within the cap, never ending in half a UTF-8 sequence the cap made,
  * and the title within its own bound; markdown_to_text runs over the output.
+ *
+ * fuzz_html_plain.c builds this file with FUZZ_HTML_PLAIN: html.c is then
+ * pointed at a library that does not exist before anything loads libxml2,
+ * so every input goes through the fallback tag stripper instead. The input
+ * is not NUL-terminated: the extractor must stay within its length.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +18,20 @@
 #include "tools/html.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifdef FUZZ_HTML_PLAIN
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	html_set_library("libpincer-fuzz-no-such-library.so.0");
+	if (html_have_libxml2())
+		abort();
+	return 0;
+}
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
