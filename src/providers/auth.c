@@ -824,6 +824,23 @@ void auth_candidates_free(struct auth_candidate *c, size_t n)
 	free(c);
 }
 
+/* A profile's live cooldown or disable (not for providers that bypass cooldowns) into `row`. */
+static void put_cooldown(json_t *row, json_t *st, const char *provider, int64_t now)
+{
+	int64_t v;
+
+	if (cooldown_bypassed(provider))
+		return;
+	if ((v = stat_ms(st, "cooldownUntil")) > now)
+		json_object_set_new(row, "cooldownUntil", json_integer(v));
+	if ((v = stat_ms(st, "disabledUntil")) > now) {
+		json_object_set_new(row, "disabledUntil", json_integer(v));
+		if (json_is_string(json_object_get(st, "disabledReason")))
+			json_object_set(row, "disabledReason",
+					json_object_get(st, "disabledReason"));
+	}
+}
+
 /* ==== status ==== */
 
 json_t *auth_status(struct auth_store *s)
@@ -840,18 +857,8 @@ json_t *auth_status(struct auth_store *s)
 		json_t *row =
 			json_pack("{s:s, s:s?, s:s?, s:I}", "id", id, "provider", prov, "type",
 				  type, "errorCount", (json_int_t)stat_ms(st, "errorCount"));
-		int64_t v;
 
-		if (!cooldown_bypassed(prov)) {
-			if ((v = stat_ms(st, "cooldownUntil")) > now)
-				json_object_set_new(row, "cooldownUntil", json_integer(v));
-			if ((v = stat_ms(st, "disabledUntil")) > now) {
-				json_object_set_new(row, "disabledUntil", json_integer(v));
-				if (json_is_string(json_object_get(st, "disabledReason")))
-					json_object_set(row, "disabledReason",
-							json_object_get(st, "disabledReason"));
-			}
-		}
+		put_cooldown(row, st, prov, now);
 		json_array_append_new(rows, row);
 	}
 	return json_pack("{s:o}", "profiles", rows);
@@ -882,7 +889,6 @@ static json_t *profile_row(struct auth_store *s, const struct config *cfg, const
 	json_t *cfg_prof =
 		json_object_get(json_object_get(config_get(cfg, "auth"), "profiles"), id);
 	json_t *st = stats_get(s, id), *row, *secret;
-	int64_t v;
 
 	if (!type || (strcmp(type, "api_key") && strcmp(type, "token"))) {
 		/* OAuth (or unknown) profiles are kept but pincer cannot use them yet. */
@@ -918,16 +924,7 @@ static json_t *profile_row(struct auth_store *s, const struct config *cfg, const
 		json_object_set_new(
 			row, "secretRef",
 			json_pack("{s:O?}", "source", json_object_get(secret, "source")));
-	if (!cooldown_bypassed(profile_provider(p))) {
-		if ((v = stat_ms(st, "cooldownUntil")) > now)
-			json_object_set_new(row, "cooldownUntil", json_integer(v));
-		if ((v = stat_ms(st, "disabledUntil")) > now) {
-			json_object_set_new(row, "disabledUntil", json_integer(v));
-			if (json_is_string(json_object_get(st, "disabledReason")))
-				json_object_set(row, "disabledReason",
-						json_object_get(st, "disabledReason"));
-		}
-	}
+	put_cooldown(row, st, profile_provider(p), now);
 	return row;
 }
 
