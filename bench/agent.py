@@ -9,7 +9,9 @@ Figures (one "name: value" line each):
   fake_direct_median_ms        the same request body sent straight to the fake (its own cost
                                plus one HTTP round trip: what the gateway adds nothing to)
   turn_c_median_ms / p99       the same turns driven by bench/wsload.c (a C client that drops
-                               the run's events unparsed), 1000 turns over 20 sessions
+                               the run's events unparsed), 300 turns over 20 sessions
+  turn_c_cache_miss_median_ms  1000 turns over 20 sessions whose transcripts outgrow the 256 kB
+                               cache of idle transcripts, so each turn re-reads its session
   gateway_own_median_ms        turn_c minus fake_direct: the gateway's own time per turn
   gateway_own_py_median_ms     the same from the Python client's figure (its own parsing of
                                every event counted in)
@@ -85,11 +87,19 @@ def main():
         # parsing of every event is then no longer counted as the gateway's time
         wsload = Path(PINCER).resolve().parent / "build" / "bench" / "wsload"
         ctimes = {}
+        ctimes_many = {}
         if wsload.exists():
-            out = subprocess.run([str(wsload), "turns", str(port), TOKEN, "1000", "20"],
-                                 env=env, check=True, capture_output=True, text=True).stdout
-            ctimes = dict(line.split(": ") for line in out.splitlines())
-            fake.reset()
+            def wsturns(n, sessions):
+                out = subprocess.run([str(wsload), "turns", str(port), TOKEN, str(n),
+                                      str(sessions)], env=env, check=True, capture_output=True,
+                                     text=True).stdout
+                fake.reset()
+                return dict(line.split(": ") for line in out.splitlines())
+            # as the Python figure: 20 sessions of a few turns, all in the transcript cache
+            ctimes = wsturns(300, 20)
+            # 20 sessions taking turns until their transcripts outgrow the cache: from
+            # there on every turn re-reads its session (the LRU's worst case)
+            ctimes_many = wsturns(1000, 20)
         cli = []
         for i in range(int(os.environ.get("CLI_TURNS", "50"))):
             t = time.perf_counter()
@@ -114,6 +124,8 @@ def main():
             print("turn_c_p99_ms: %.2f" % float(ctimes["turn_p99_ms"]))
             print("gateway_own_median_ms: %.2f   (C client; budget <= 2; OpenClaw ~270)"
                   % (float(ctimes["turn_median_ms"]) - d))
+            print("turn_c_cache_miss_median_ms: %.2f   (20 sessions round-robin, each re-read "
+                  "every turn)" % float(ctimes_many["turn_median_ms"]))
         print("cli_turn_median_ms: %.1f   (minus model %.1f: %.1f; budget <= 20; OpenClaw ~2000)"
               % (statistics.median(cli), d, statistics.median(cli) - d))
         print("rss_idle_kb: %d" % idle)
