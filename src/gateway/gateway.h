@@ -193,5 +193,7 @@ json_t *gateway_state_version_json(const struct gateway *gw);
 int64_t gateway_uptime_ms(const struct gateway *gw);
 /* The default agent id ("main" unless agents.list says otherwise). */
 const char *gateway_default_agent(const struct gateway *gw);
+/* Whether `id` (normalised, exact) names an agent: an agents.list entry, or the default agent. */
+bool gateway_agent_known(const struct gateway *gw, const char *id);
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/timeutil.h"
 #include "gateway/internal.h"
 #include "providers/catalog.h"
+#include "session/keys.h"
 
 /* The sessions.list row of `key`, or NULL when the session was never used. */
 static json_t *session_info(struct agent_rt *rt, const char *key)
@@ -76,8 +77,16 @@ static void m_chat_startup(struct gw_call *call)
 				 "limit", &limit) < 0)
 		return;
 	if (!key) {
-		main_key =
-			xasprintf("agent:%s:main", agent ? agent : gateway_default_agent(call->gw));
+		char *aid = agent ? session_agent_id_normalize(agent)
+				  : xstrdup(gateway_default_agent(call->gw));
+
+		if (!gateway_agent_known(call->gw, aid)) {
+			gw_call_invalid(call, "unknown agent id \"%s\"", agent);
+			free(aid);
+			return;
+		}
+		main_key = xasprintf("agent:%s:main", aid);
+		free(aid);
 		key = main_key;
 	}
 	out = agent_rt_history(rt, key, (int)limit, err, sizeof(err));
@@ -115,8 +124,10 @@ static void m_sessions_subscribe(struct gw_call *call)
 /*
  * sessions.messages.subscribe {key, agentId?, includeApprovals?}: chat and
  * agent events of every session already reach every reader; the answer
- * names the canonical key and, when asked, the approvals pending for it
- * (replayed so that a UI opened mid-prompt shows it).
+ * names the canonical key. OpenClaw answers includeApprovals with an
+ * `approvalReplay` of the session's pending prompts; pincer does not build
+ * that yet (its UI reads exec.approval.list instead), so the flag is
+ * accepted and the answer has no replay, which OpenClaw's UI tolerates.
  */
 static void m_sessions_messages_subscribe(struct gw_call *call)
 {
@@ -190,8 +201,14 @@ static void m_agent_identity_get(struct gw_call *call)
 
 	if (gw_call_unpack(call, "{s?s, s?s}", "agentId", &agent, "sessionKey", &key) < 0)
 		return;
-	id = key && *key ? agent_rt_agent_for_key(gw->agents, key)
-			 : xstrdup(agent && *agent ? agent : gateway_default_agent(gw));
+	id = key && *key       ? agent_rt_agent_for_key(gw->agents, key)
+	     : agent && *agent ? session_agent_id_normalize(agent)
+			       : xstrdup(gateway_default_agent(gw));
+	if (!gateway_agent_known(gw, id)) {
+		gw_call_invalid(call, "unknown agent id \"%s\"", agent ? agent : key);
+		free(id);
+		return;
+	}
 	json_array_foreach(list, i, a)
 	{
 		if (str_eq(json_string_value(json_object_get(a, "id")), id))

@@ -19,13 +19,7 @@
 #include "core/timeutil.h"
 #include "gateway/internal.h"
 #include "providers/auth.h"
-
-/* `id` names the default agent or a configured one (explicit garbage must not reach a store path). */
-static bool models_agent_known(struct gateway *gw, const char *id)
-{
-	return !strcasecmp(id, gateway_default_agent(gw)) ||
-	       workspace_agent_entry(gw->cfg, id) != NULL;
-}
+#include "session/keys.h"
 
 /* models.authStatus {agentId?, refresh?} */
 static void m_models_auth_status(struct gw_call *call)
@@ -44,16 +38,18 @@ static void m_models_auth_status(struct gw_call *call)
 		return;
 	/* refresh: nothing is cached here; every call reads the store and the config afresh. */
 	(void)refresh;
-	if (agent && *agent && !models_agent_known(gw, agent)) {
+	aid = agent && *agent ? session_agent_id_normalize(agent)
+			      : xstrdup(gateway_default_agent(gw));
+	if (!gateway_agent_known(gw, aid)) {
 		char *msg = xasprintf("unknown agent id \"%s\"", agent);
 
 		gw_call_error(
 			call, GW_E_INVALID_REQUEST, msg,
 			json_pack("{s:s, s:s}", "code", "UNKNOWN_AGENT_ID", "agentId", agent));
 		free(msg);
+		free(aid);
 		return;
 	}
-	aid = xstrdup(agent && *agent ? agent : gateway_default_agent(gw));
 	adir = agent_dir(gw->paths, aid);
 	st = auth_store_open(adir);
 	report = auth_report(st, gw->cfg, aid, now);

@@ -18,15 +18,6 @@
 #include "session/store.h"
 #include "skills/skills.h"
 
-/* Whether `id` (normalised) names an agent of this config, as OpenClaw's listAgentIds. */
-static bool m_skills_agent_known(struct gateway *gw, const char *id)
-{
-	if (workspace_agent_entry(gw->cfg, id))
-		return true;
-	return json_array_size(config_get(gw->cfg, "agents.list")) == 0 &&
-	       !strcmp(id, gateway_default_agent(gw));
-}
-
 static void m_skills_loaded(void *arg, struct skill_set *set)
 {
 	struct gw_call *call = arg;
@@ -56,7 +47,7 @@ static void m_skills_status(struct gw_call *call)
 		return;
 	}
 	agent = raw ? session_agent_id_normalize(raw) : xstrdup(gateway_default_agent(gw));
-	if (!agent || !m_skills_agent_known(gw, agent)) {
+	if (!agent || !gateway_agent_known(gw, agent)) {
 		gw_call_invalid(call, "unknown agent id \"%s\"", raw);
 		free(agent);
 		return;

@@ -13,6 +13,7 @@
 #include "core/fs.h"
 #include "core/str.h"
 #include "core/timeutil.h"
+#include "agent/workspace.h"
 #include "gateway/internal.h"
 
 /* A health snapshot younger than this is served from the cache. */
@@ -55,6 +56,13 @@ const char *gateway_default_agent(const struct gateway *gw)
 			first = id;
 	}
 	return first ? first : "main";
+}
+
+bool gateway_agent_known(const struct gateway *gw, const char *id)
+{
+	/* exact: an id that passes here may become a directory name */
+	return id && (!strcmp(id, gateway_default_agent(gw)) ||
+		      workspace_agent_entry(gw->cfg, id) != NULL);
 }
 
 /* ==== presence ==== */
