@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/str.h"
+#include "core/jsonx.h"
 #include "core/timeutil.h"
 #include "session/store.h"
 #include "tools/fsguard.h"
@@ -307,7 +308,8 @@ bool memflush_start(struct agent_run *run)
 	force = memflush_parse_bytes(config_get(cfg, MF_KEY ".forceFlushTranscriptBytes"));
 	if (force < 0)
 		force = MEMFLUSH_FORCE_BYTES;
-	if (force > 0 && tokens < threshold)
+	/* the exact size is a full dump: only when even the cheap bound reaches the limit */
+	if (force > 0 && tokens < threshold && json_dump_size_max(run->context) >= (size_t)force)
 		bytes = context_bytes(run);
 	compactions = json_integer_value(json_object_get(entry, "compactionCount"));
 	if (!memflush_due(tokens, threshold, bytes, force, compactions,

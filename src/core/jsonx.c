@@ -337,3 +337,28 @@ void json_merge_deep(json_t *dst, json_t *src)
 			json_object_set(dst, key, sv);
 	}
 }
+
+size_t json_dump_size_max(const json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i, n = 2;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, x) n +=
+			2 + 6 * strlen(key) + 2 + json_dump_size_max(x);
+		return n;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x) n += 1 + json_dump_size_max(x);
+		return n;
+	case JSON_STRING:
+		return 2 + 6 * json_string_length(v);
+	case JSON_INTEGER:
+		return 21;
+	case JSON_REAL:
+		return 32;
+	default:
+		return 5;
+	}
+}

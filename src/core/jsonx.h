@@ -53,6 +53,12 @@ const char *json_kind(const json_t *v);
 
 /* Serialize into a fresh malloc'd string (aborts on OOM, unlike json_dumps). */
 char *json_dump_str(const json_t *v, size_t flags);
+/*
+ * A bound on the size of `v` dumped compact (no ensure-ascii): every string
+ * byte counted as a six-byte escape. A walk with no formatting, so a caller
+ * can skip an exact json_dumpb when even the bound is below its limit.
+ */
+size_t json_dump_size_max(const json_t *v);
 
 /* Deep-merge `src` into `dst` (objects recursively; everything else replaces). */
 void json_merge_deep(json_t *dst, json_t *src);

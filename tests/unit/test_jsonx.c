@@ -559,6 +559,29 @@ static void test_path_rejects_invalid_utf8(void **state)
 	json_decref(doc);
 }
 
+/* The bound is never below the real compact dump, escapes and all. */
+static void test_dump_size_max(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"[]",
+		"\"\"",
+		"[1,-9223372036854775807,1.5e300,true,false,null]",
+		"{\"a\\\"b\":\"\\u0001\\u001f\\n\\t\\\"\\\\\",\"\u00e9\":[{\"x\":[[]]}]}",
+		"[\"\\u0000\\u0000\\u0000\",{\"k\":\"\\u2028\"}]",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_error_t e;
+		json_t *v = json_loads(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+
+		assert_non_null(v);
+		assert_true(json_dump_size_max(v) >=
+			    json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY));
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_merge_deep),
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_dump_str),
+		cmocka_unit_test(test_dump_size_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
