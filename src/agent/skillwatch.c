@@ -88,17 +88,23 @@ static void skw_reload_async(struct agent_skills_watch *s)
 	free(managed);
 }
 
-static void skw_changed(void *arg)
+/* The snapshot is out of date: reload it on the pool and tell clients showing skills. */
+static void skw_mark_stale(struct agent_skills_watch *s, const char *reason)
 {
-	struct agent_skills_watch *s = arg;
-
-	log_debug(AGENT_SUBSYS, "agent %s: skill folders changed", s->a->id);
 	s->gen++;
 	s->stale = true;
 	skw_reload_async(s);
 	/* as OpenClaw: clients showing skills (the Control UI) read skills.status again */
 	rt_emit(s->rt, "skills.changed",
-		json_pack("{s:s, s:s}", "reason", "watch", "agentId", s->a->id), 0);
+		json_pack("{s:s, s:s}", "reason", reason, "agentId", s->a->id), 0);
+}
+
+static void skw_changed(void *arg)
+{
+	struct agent_skills_watch *s = arg;
+
+	log_debug(AGENT_SUBSYS, "agent %s: skill folders changed", s->a->id);
+	skw_mark_stale(s, "watch");
 }
 
 /* Watch what the snapshot was loaded from (or stop watching, when the config says so). */
@@ -158,12 +164,7 @@ void rt_agent_skills_stale(struct agent_state *a)
 
 	if (!s || !a->skills_at || s->rt->stopping)
 		return;
-	s->gen++;
-	s->stale = true;
-	skw_reload_async(s);
-	/* as OpenClaw: clients showing skills (the Control UI) read skills.status again */
-	rt_emit(s->rt, "skills.changed",
-		json_pack("{s:s, s:s}", "reason", "watch", "agentId", s->a->id), 0);
+	skw_mark_stale(s, "config");
 }
 
 void rt_agent_skills_stop(struct agent_state *a)
