@@ -21,20 +21,10 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/embed.h"
 #include "core/str.h"
 #include "gateway/ui.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/*
- * scripts/fuzz.sh links every object of src/ but not the generated table
- * of the embedded UI; this stands in for it (the real one wins if linked).
- */
-__attribute__((weak)) const struct embed_file embed_ui[] = {
-	{ "index.html", (const unsigned char *)"<html>{{base}}</html>", 21 },
-	{ NULL, NULL, 0 },
-};
 
 #define FUZZ_FIELDS 6
 
