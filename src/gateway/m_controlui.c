@@ -129,42 +129,35 @@ static void m_sessions_subscribe(struct gw_call *call)
  * that yet (its UI reads exec.approval.list instead), so the flag is
  * accepted and the answer has no replay, which OpenClaw's UI tolerates.
  */
-static void m_sessions_messages_subscribe(struct gw_call *call)
+static void messages_subscription(struct gw_call *call, bool subscribe)
 {
 	const char *key, *agent = NULL;
 	int approvals = 0;
 	char *canon;
 	json_t *out;
 
-	if (gw_call_unpack(call, "{s:s, s?s, s?b}", "key", &key, "agentId", &agent,
-			   "includeApprovals", &approvals) < 0)
+	if ((subscribe ? gw_call_unpack(call, "{s:s, s?s, s?b}", "key", &key, "agentId", &agent,
+					"includeApprovals", &approvals)
+		       : gw_call_unpack(call, "{s:s, s?s}", "key", &key, "agentId", &agent)) < 0)
 		return;
 	canon = agent_rt_canonical_key(call->gw->agents, key);
 	if (!canon) {
 		gw_call_invalid(call, "invalid session key \"%s\"", key);
 		return;
 	}
-	out = json_pack("{s:b, s:s}", "subscribed", 1, "key", canon);
+	out = json_pack("{s:b, s:s}", "subscribed", subscribe, "key", canon);
 	free(canon);
 	gw_call_ok(call, out);
 }
 
+static void m_sessions_messages_subscribe(struct gw_call *call)
+{
+	messages_subscription(call, true);
+}
+
 static void m_sessions_messages_unsubscribe(struct gw_call *call)
 {
-	const char *key, *agent = NULL;
-	char *canon;
-	json_t *out;
-
-	if (gw_call_unpack(call, "{s:s, s?s}", "key", &key, "agentId", &agent) < 0)
-		return;
-	canon = agent_rt_canonical_key(call->gw->agents, key);
-	if (!canon) {
-		gw_call_invalid(call, "invalid session key \"%s\"", key);
-		return;
-	}
-	out = json_pack("{s:b, s:s}", "subscribed", 0, "key", canon);
-	free(canon);
-	gw_call_ok(call, out);
+	messages_subscription(call, false);
 }
 
 /* sessions.describe {key, agentId?}: {session: the sessions.list row, or null}. */
